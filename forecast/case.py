@@ -1,0 +1,379 @@
+"""Loading and validating a case folder.
+
+A case folder holds ``case.toml`` and ``readings.csv`` and points at a source catalogue
+(``seeds/sources.csv``). :func:`load_case` reads them all, validates every field
+(:mod:`forecast.schema`) and every cross-reference, and either returns a :class:`Case` or raises one
+:class:`~forecast.errors.CaseError` that lists every problem with its file, field, line and fix.
+
+Quotes are matched after normalising: runs of whitespace become one space and typographic quotation
+marks become straight ones, so ``’`` matches ``'``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pydantic
+
+from forecast.errors import CaseError, Problem
+from forecast.priors import effective_weight
+from forecast.schema import READING_COLUMNS, SOURCE_COLUMNS, CaseFile, Reading, Source
+
+CASE_FILE = "case.toml"
+READINGS_FILE = "readings.csv"
+
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " "})
+
+
+def normalise(text: str) -> str:
+    """Text for quote matching: typographic quotes made straight, whitespace runs made one space."""
+    return re.sub(r"\s+", " ", text.translate(_QUOTES)).strip()
+
+
+@dataclass
+class Case:
+    """A validated case, ready to model.
+
+    Attributes
+    ----------
+    root : Path
+        The case folder.
+    spec : CaseFile
+        Everything in ``case.toml``: question, base rate, model settings, indicators.
+    readings : list of Reading
+        The rows of ``readings.csv``, levels already numeric.
+    sources : dict of str to Source
+        The source catalogue, by id.
+    files : list of Path
+        Every input file the case was built from (for the input hash).
+    """
+
+    root: Path
+    spec: CaseFile
+    readings: list[Reading]
+    sources: dict[str, Source]
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.spec.case.id
+
+    @property
+    def indicators(self):
+        return self.spec.indicators
+
+    @property
+    def indicator_ids(self) -> list[str]:
+        return [ind.id for ind in self.spec.indicators]
+
+    @property
+    def evidence_date(self):
+        """The date of the latest reading (``None`` when there are none)."""
+        return max((r.date for r in self.readings), default=None)
+
+    def input_hash(self) -> str:
+        """SHA-256 over the names and bytes of every input file, in a fixed order."""
+        h = hashlib.sha256()
+        for path in sorted(self.files, key=lambda p: p.name + str(p)):
+            h.update(path.name.encode())
+            h.update(b"\0")
+            h.update(path.read_bytes())
+            h.update(b"\0")
+        return h.hexdigest()
+
+    def config(self) -> dict[str, Any]:
+        """The case as plain JSON-ready data: ``case.toml`` plus the readings and sources."""
+        return {
+            **self.spec.model_dump(mode="json"),
+            "readings": [r.model_dump(mode="json") for r in self.readings],
+            "sources": {k: s.model_dump(mode="json") for k, s in self.sources.items()},
+        }
+
+    def indicator_table(self):
+        """One row per indicator: what it means, its direction and weight, and its readings count."""
+        import pandas as pd
+
+        from forecast.priors import weight_log_odds
+
+        counts = {i: 0 for i in self.indicator_ids}
+        for r in self.readings:
+            counts[r.indicator] += 1
+        rows = [
+            {
+                "indicator": ind.id,
+                "name": ind.name,
+                "direction": ind.direction,
+                "weight": ind.weight,
+                "weight_unit": ind.weight_unit,
+                "weight_log_odds": float(weight_log_odds(ind.weight, ind.weight_unit)),
+                "weight_spread": ind.weight_spread,
+                "readings": counts[ind.id],
+                "unit": ind.unit,
+                "weight_rationale": ind.weight_rationale,
+            }
+            for ind in self.indicators
+        ]
+        return pd.DataFrame(rows).set_index("indicator")
+
+    def readings_table(self):
+        """One row per reading, with its source's title, outlet, URL and the reading's effective weight."""
+        import pandas as pd
+
+        rows = []
+        for r in self.readings:
+            src = self.sources[r.source]
+            rows.append(
+                {
+                    "reading": r.id,
+                    "indicator": r.indicator,
+                    "date": r.date,
+                    "level": r.level,
+                    "level_text": r.level_text,
+                    "grade": r.grade,
+                    "effective_weight": effective_weight(r.grade),
+                    "quote": r.quote,
+                    "source": r.source,
+                    "outlet": src.outlet,
+                    "title": src.title,
+                    "url": src.url,
+                    "rationale": r.rationale,
+                }
+            )
+        return pd.DataFrame(rows).set_index("reading")
+
+
+def load_case(path: str | Path) -> Case:
+    """Load, validate and return the case in folder ``path``.
+
+    Parameters
+    ----------
+    path : str or Path
+        A case folder holding ``case.toml`` and ``readings.csv``.
+
+    Returns
+    -------
+    Case
+
+    Raises
+    ------
+    CaseError
+        With every problem found, each naming the file, the field, the line and the fix.
+    """
+    root = Path(path)
+    if not root.is_dir():
+        raise CaseError([Problem(root, "case folder", "is not a folder", "give the path of a case folder such as data/belarus")])
+    problems: list[Problem] = []
+    spec = _load_spec(root / CASE_FILE, problems)
+    files = [root / CASE_FILE, root / READINGS_FILE]
+    sources, texts = {}, {}
+    if spec is not None:
+        catalogue = (root / spec.case.sources).resolve()
+        sources, texts = _load_sources(catalogue, problems)
+        files.append(catalogue)
+        files.extend(catalogue.parent / name for name in sorted({s.file for s in sources.values()}) if name in texts)
+    readings = _load_readings(root / READINGS_FILE, spec, sources, texts, problems)
+    if problems:
+        raise CaseError(problems)
+    return Case(root=root, spec=spec, readings=readings, sources=sources, files=[f for f in files if f.exists()])
+
+
+def _read_text(path: Path, what: str, fix: str, problems: list[Problem]) -> str | None:
+    if not path.is_file():
+        problems.append(Problem(path, what, "file not found", fix))
+        return None
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(path, what, f"is not UTF-8 text ({exc.reason} at byte {exc.start})", "save the file as UTF-8"))
+        return None
+
+
+def _load_spec(path: Path, problems: list[Problem]) -> CaseFile | None:
+    text = _read_text(path, "case.toml", "create case.toml as described in docs/case-format.md", problems)
+    if text is None:
+        return None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"line (\d+)", str(exc))
+        problems.append(Problem(path, "TOML syntax", str(exc), "correct the TOML syntax at that line (strings need quotes, tables [name], arrays [a, b])", int(m.group(1)) if m else None))
+        return None
+    try:
+        return CaseFile.model_validate(data)
+    except pydantic.ValidationError as exc:
+        lines = text.splitlines()
+        for err in exc.errors():
+            loc = err["loc"]
+            problems.append(Problem(path, _dotted(loc), _message(err), _fix(err), _toml_line(lines, loc)))
+        return None
+
+
+def _load_sources(path: Path, problems: list[Problem]) -> tuple[dict[str, Source], dict[str, str]]:
+    sources: dict[str, Source] = {}
+    texts: dict[str, str] = {}
+    for line, row in _csv_rows(path, SOURCE_COLUMNS, ("author", "url", "date_note"), problems):
+        try:
+            src = Source.model_validate(row)
+        except pydantic.ValidationError as exc:
+            for err in exc.errors():
+                problems.append(Problem(path, f"row {row.get('id') or line}, column {_dotted(err['loc'])}", _message(err), _fix(err), line))
+            continue
+        if src.id in sources:
+            problems.append(Problem(path, f"row {src.id}, column id", f"duplicate source id {src.id!r}", "give each source its own id", line))
+            continue
+        sources[src.id] = src
+        if src.file not in texts:
+            text = _read_text(path.parent / src.file, f"row {src.id}, column file", "put the source document beside sources.csv or correct the file name", problems)
+            if text is not None:
+                texts[src.file] = normalise(text)
+    return sources, texts
+
+
+def _load_readings(path, spec, sources, texts, problems) -> list[Reading]:
+    indicators = {ind.id: ind for ind in spec.indicators} if spec else {}
+    seen: set[str] = set()
+    readings: list[Reading] = []
+    for line, row in _csv_rows(path, READING_COLUMNS, (), problems):
+        rid = row.get("id") or f"line {line}"
+        where = f"readings row {rid}"
+        ind = indicators.get(row.get("indicator", ""))
+        if spec and ind is None:
+            problems.append(Problem(path, f"{where}, column indicator", f"unknown indicator {row.get('indicator')!r}", f"use one of the indicator ids in case.toml: {', '.join(indicators)}", line))
+        level_text = row.get("level", "")
+        row = {**row, "level_text": level_text, "level": _level(level_text, ind)}
+        if row["level"] is None:
+            words = ", ".join(f"{w!r}" for w in (ind.words() if ind else {}))
+            problems.append(Problem(path, f"{where}, column level", f"{level_text!r} is neither a number in [0, 1] nor a level word", f"write a number from 0 to 1 or one of {words}", line))
+            row["level"] = 0.5
+        try:
+            reading = Reading.model_validate(row)
+        except pydantic.ValidationError as exc:
+            for err in exc.errors():
+                problems.append(Problem(path, f"{where}, column {_dotted(err['loc'])}", _message(err), _fix(err), line))
+            continue
+        if reading.id in seen:
+            problems.append(Problem(path, f"{where}, column id", f"duplicate reading id {reading.id!r}", "give each reading its own id", line))
+        seen.add(reading.id)
+        src = sources.get(reading.source)
+        if spec and src is None:
+            problems.append(Problem(path, f"{where}, column source", f"unknown source {reading.source!r}", f"use a source id from {spec.case.sources}: {', '.join(sources) or '(none loaded)'}", line))
+        elif src is not None and src.file in texts and normalise(reading.quote) not in texts[src.file]:
+            problems.append(Problem(path, f"{where}, column quote", f"the quote does not occur in {src.file} (source {src.id})", "copy the passage verbatim from the source document; only whitespace and quotation-mark style may differ", line))
+        readings.append(reading)
+    return readings
+
+
+def _csv_rows(path: Path, columns, optional, problems):
+    """Yield ``(line, row)`` for each record of a CSV file, after checking its header."""
+    text = _read_text(path, path.name, f"create {path.name} with the header {','.join(columns)}", problems)
+    if text is None:
+        return
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        problems.append(Problem(path, "header", "the file is empty", f"start it with the header {','.join(columns)}", 1))
+        return
+    except csv.Error as exc:
+        problems.append(Problem(path, "header", f"CSV syntax: {exc}", "check the quoting of the header line", 1))
+        return
+    missing = [c for c in columns if c not in header and c not in optional]
+    unknown = [c for c in header if c not in columns]
+    if missing or unknown:
+        parts = ([f"missing column(s) {', '.join(missing)}"] if missing else []) + ([f"unknown column(s) {', '.join(unknown)}"] if unknown else [])
+        problems.append(Problem(path, "header", "; ".join(parts), f"the header must name these columns: {','.join(columns)}", 1))
+        return
+    start = 2
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            problems.append(Problem(path, "CSV syntax", str(exc), "put double quotes around fields that contain commas, quotes or line breaks, and double any quote inside them", start))
+            return
+        line, start = start, reader.line_num + 1
+        if not any(v.strip() for v in values):
+            continue
+        if len(values) != len(header):
+            problems.append(Problem(path, f"row at line {line}", f"has {len(values)} fields, the header has {len(header)}", "put double quotes around fields that contain commas", line))
+            continue
+        yield line, {k: v.strip() for k, v in zip(header, values) if v.strip() or k not in optional}
+
+
+def _level(text: str, indicator) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        words = indicator.words() if indicator else {}
+        return words.get(text.strip().lower())
+    return value
+
+
+def _dotted(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(whole file)"
+
+
+def _message(err: dict) -> str:
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] not in {"missing", "extra_forbidden"} and "input" in err and not isinstance(err["input"], (dict, list)):
+        msg += f" (got {err['input']!r})"
+    return msg
+
+
+_FIXES = {
+    "missing": "add this field; see docs/case-format.md for its meaning",
+    "extra_forbidden": "remove this field or correct its spelling; see docs/case-format.md for the allowed fields",
+    "literal_error": "use one of the allowed values listed in the message",
+    "string_pattern_mismatch": "use only the characters the pattern allows (letters, digits, _ and -; grades like B2)",
+    "date_from_datetime_parsing": "write the date as YYYY-MM-DD",
+    "date_parsing": "write the date as YYYY-MM-DD",
+    "date_type": "write the date as a TOML date, YYYY-MM-DD without quotes",
+    "too_short": "fill it in",
+    "string_too_short": "fill it in",
+}
+
+
+def _fix(err: dict) -> str:
+    kind = err["type"]
+    if kind in _FIXES:
+        return _FIXES[kind]
+    if kind.startswith(("greater_than", "less_than")):
+        return "use a value inside the stated range"
+    if kind.endswith(("_type", "_parsing")):
+        return "give a value of the expected type (number, text, date or list)"
+    return "correct the value as the message says"
+
+
+def _toml_line(lines: list[str], loc: tuple) -> int | None:
+    """Best-effort 1-based line of the field at ``loc`` (e.g. ``("indicators", 2, "weight")``)."""
+    if not loc:
+        return None
+    table, rest = loc[0], loc[1:]
+    index = rest[0] if rest and isinstance(rest[0], int) else None
+    key = next((k for k in (rest[1:] if index is not None else rest) if isinstance(k, str)), None)
+    header = f"[[{table}]]" if index is not None else f"[{table}]"
+    start, seen = None, -1
+    for i, raw in enumerate(lines):
+        s = raw.strip()
+        if start is None:
+            if s.startswith(header):
+                seen += 1
+                if index is None or seen == index:
+                    start = i
+            continue
+        if s.startswith("["):
+            break
+        if key and re.match(rf"{re.escape(key)}\s*=", s):
+            return i + 1
+    return start + 1 if start is not None else None

@@ -1,0 +1,231 @@
+"""The forecast: the posterior of P(event), in numbers and words, saved with what made it.
+
+For posterior draws p^(s), s = 1..S, of P(event):
+
+- ``mean`` is (1/S) sum_s p^(s) and ``median`` their median;
+- the interval is the highest-density interval (HDI) of probability ``hdi_prob`` (0.9 by default):
+  the shortest interval holding that share of the draws (ArviZ's ``hdi``);
+- ``words`` are the ICD 203 band of the mean (:mod:`forecast.words`), with a warning when the
+  interval reaches into more than one band;
+- an indicator's contribution is its draws of ``s_k weight_k (2 level_k - 1)`` in log-odds,
+  summarised the same way. Contributions add up, with ``base``, to the log-odds of the event.
+
+MCMC diagnostics follow the usual thresholds: the largest rank-normalised split R-hat must be at most
+1.01, the smallest bulk effective sample size at least 400, and there must be no divergences.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecast.words import describe
+
+DEFAULT_HDI_PROB = 0.9
+RHAT_MAX = 1.01
+ESS_MIN = 400
+DIAGNOSED = ["base", "weight", "level", "p"]
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """MCMC health, and the warnings to show when it fails the thresholds."""
+
+    r_hat_max: float
+    ess_bulk_min: float
+    divergences: int
+    chains: int
+    draws: int
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.warnings
+
+
+def diagnose(tree) -> Diagnostics:
+    """Largest R-hat, smallest bulk ESS and the divergence count of a sampled DataTree."""
+    import arviz as az
+
+    post = tree["posterior"]
+    names = [v for v in DIAGNOSED if v in post.data_vars]
+    rhat = az.rhat(tree, var_names=names).to_dataset()
+    ess = az.ess(tree, var_names=names, method="bulk").to_dataset()
+    r_hat_max = float(max(float(np.nanmax(rhat[v].values)) for v in names))
+    ess_min = float(min(float(np.nanmin(ess[v].values)) for v in names))
+    div = int(tree["sample_stats"]["diverging"].sum()) if "sample_stats" in tree.children else 0
+    warnings = []
+    if not r_hat_max <= RHAT_MAX:
+        warnings.append(f"R-hat {r_hat_max:.3f} > {RHAT_MAX}: the chains disagree; run more draws (--draws) before trusting this")
+    if not ess_min >= ESS_MIN:
+        warnings.append(f"bulk ESS {ess_min:.0f} < {ESS_MIN}: too few effective draws; run more draws (--draws)")
+    if div:
+        warnings.append(f"{div} divergent transitions: the sampler struggled; the posterior may be biased")
+    return Diagnostics(r_hat_max, ess_min, div, int(post.sizes["chain"]), int(post.sizes["draw"]), warnings)
+
+
+class Forecast:
+    """A fitted case: its posterior, the case config it came from and the hash of its inputs.
+
+    Parameters
+    ----------
+    tree : xarray.DataTree
+        Posterior (and sample stats, constant and observed data) from :func:`forecast.fit`.
+    config : dict
+        The case's full configuration (:meth:`forecast.case.Case.config`) and the fit settings.
+    input_hash : str
+        SHA-256 of the case's input files.
+    """
+
+    def __init__(self, tree, config: dict[str, Any], input_hash: str):
+        self.tree = tree
+        self.config = config
+        self.input_hash = input_hash
+
+    # -- what the case was -------------------------------------------------------------------
+    @property
+    def question(self) -> str:
+        return self.config["question"]["text"]
+
+    @property
+    def title(self) -> str:
+        return self.config["case"]["title"]
+
+    @property
+    def evidence_date(self) -> str | None:
+        dates = [r["date"] for r in self.config["readings"]]
+        return max(dates) if dates else None
+
+    @property
+    def indicators(self) -> list[dict]:
+        return self.config["indicators"]
+
+    # -- numbers ------------------------------------------------------------------------------
+    def draws(self, name: str = "p") -> np.ndarray:
+        """Posterior draws of a variable, chains stacked on the first axis."""
+        da = self.tree["posterior"][name]
+        return np.asarray(da.stack(sample=("chain", "draw")).transpose("sample", ...).values)
+
+    def probability(self, hdi_prob: float = DEFAULT_HDI_PROB) -> pd.DataFrame:
+        """One row: mean, median, HDI bounds, the words and any band warning for P(event)."""
+        p = self.draws("p")
+        low, high = _hdi(self.tree, "p", hdi_prob)
+        est = describe(float(p.mean()), min(low, float(p.mean())), max(high, float(p.mean())))
+        return pd.DataFrame(
+            [
+                {
+                    "mean": float(p.mean()),
+                    "median": float(np.median(p)),
+                    "hdi_low": low,
+                    "hdi_high": high,
+                    "hdi_prob": hdi_prob,
+                    "words": est.words,
+                    "band": est.label,
+                    "spans": " / ".join(est.spans),
+                    "warning": est.warning or "",
+                }
+            ],
+            index=pd.Index(["p"], name="quantity"),
+        )
+
+    def contributions(self, hdi_prob: float = DEFAULT_HDI_PROB) -> pd.DataFrame:
+        """Per indicator: the contribution in log-odds (mean, median, HDI) and its weight and level."""
+        post = self.tree["posterior"]
+        lows, highs = _hdi(self.tree, "contribution", hdi_prob)
+        c = post["contribution"]
+        rows = []
+        for k, ind in enumerate(self.indicators):
+            rows.append(
+                {
+                    "indicator": ind["id"],
+                    "name": ind["name"],
+                    "direction": ind["direction"],
+                    "mean": float(c.isel(indicator=k).mean()),
+                    "median": float(c.isel(indicator=k).median()),
+                    "hdi_low": float(lows[k]),
+                    "hdi_high": float(highs[k]),
+                    "hdi_prob": hdi_prob,
+                    "weight_mean": float(post["weight"].isel(indicator=k).mean()),
+                    "level_mean": float(post["level"].isel(indicator=k).mean()),
+                }
+            )
+        return pd.DataFrame(rows).set_index("indicator")
+
+    def diagnostics(self) -> Diagnostics:
+        """MCMC diagnostics (see :func:`diagnose`)."""
+        return diagnose(self.tree)
+
+    def to_dict(self, hdi_prob: float = DEFAULT_HDI_PROB) -> dict[str, Any]:
+        """The headline numbers as plain data (the CLI's ``--json``)."""
+        row = self.probability(hdi_prob).iloc[0]
+        diag = self.diagnostics()
+        return {
+            "case": self.config["case"]["id"],
+            "question": self.question,
+            "evidence_date": self.evidence_date,
+            "probability": row["mean"],
+            "median": row["median"],
+            "hdi_low": row["hdi_low"],
+            "hdi_high": row["hdi_high"],
+            "hdi_prob": hdi_prob,
+            "words": row["words"],
+            "band_warning": row["warning"] or None,
+            "diagnostics": {
+                "r_hat_max": diag.r_hat_max,
+                "ess_bulk_min": diag.ess_bulk_min,
+                "divergences": diag.divergences,
+                "ok": diag.ok,
+                "warnings": diag.warnings,
+            },
+            "input_hash": self.input_hash,
+            "settings": self.config.get("fit", {}),
+        }
+
+    # -- persistence --------------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write the DataTree, the config and the input hash to one NetCDF file."""
+        path = Path(path)
+        tree = self.tree.copy()
+        tree.attrs = {**tree.attrs, "forecast_config": json.dumps(self.config), "forecast_input_hash": self.input_hash}
+        tree.to_netcdf(path, engine="h5netcdf")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Forecast:
+        """Read a forecast written by :meth:`save`."""
+        import xarray as xr
+
+        tree = xr.open_datatree(path, engine="h5netcdf").load()
+        tree.close()
+        attrs = dict(tree.attrs)
+        try:
+            config = json.loads(attrs.pop("forecast_config"))
+            input_hash = attrs.pop("forecast_input_hash")
+        except KeyError as exc:
+            raise ValueError(f"{path} is not a forecast file written by forecast (no {exc} attribute)") from None
+        tree.attrs = attrs
+        return cls(tree, config, input_hash)
+
+    def __repr__(self) -> str:
+        row = self.probability().iloc[0]
+        return f"<Forecast {self.config['case']['id']}: P = {row['mean']:.1%} ({row['words']})>"
+
+
+def _hdi(tree, name: str, prob: float):
+    import arviz as az
+
+    h = az.hdi(tree, var_names=[name], prob=prob).to_dataset()[name]
+    low, high = h.sel(ci_bound="lower").values, h.sel(ci_bound="upper").values
+    if low.ndim == 0:
+        return float(low), float(high)
+    return low, high
+
+
+def settings_dict(settings) -> dict[str, Any]:
+    """Fit settings as plain data."""
+    return asdict(settings)

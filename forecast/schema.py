@@ -1,0 +1,158 @@
+"""The shape of a case: pydantic models for ``case.toml``, ``readings.csv`` and ``sources.csv``.
+
+Every model forbids unknown fields, so a misspelt key is reported rather than ignored. The ranges
+stated in ``docs/case-format.md`` are enforced here; checks that span files (ids that must exist,
+quotes that must occur in their source) live in :mod:`forecast.case`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$", min_length=1)]
+IndicatorId = Annotated[str, Field(pattern=r"^[a-z0-9_]+$", min_length=1)]
+Text = Annotated[str, Field(min_length=1)]
+Unit = Annotated[float, Field(ge=0.0, le=1.0)]
+Probability = Annotated[float, Field(gt=0.0, lt=1.0)]
+
+DEFAULT_SCALE: dict[str, float] = {
+    "none": 0.0,
+    "very low": 0.1,
+    "low": 0.25,
+    "moderate": 0.5,
+    "high": 0.75,
+    "very high": 0.9,
+    "full": 1.0,
+}
+"""Ordinal words for a level, used unless an indicator defines its own ``scale``."""
+
+
+class Strict(BaseModel):
+    """Base model: unknown fields are errors, values are checked on assignment too."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+
+class CaseInfo(Strict):
+    id: Id
+    title: Text
+    sources: Text
+
+
+class Question(Strict):
+    text: Text
+    criteria: Text
+    horizon: dt.date
+    horizon_rationale: str | None = None
+    outcome: Literal["yes", "no"] | None = None
+    resolved_on: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _resolved_needs_outcome(self) -> Question:
+        if self.resolved_on is not None and self.outcome is None:
+            raise ValueError("resolved_on is set but outcome is not; add outcome = \"yes\" or \"no\"")
+        return self
+
+
+class BaseRate(Strict):
+    value: Probability
+    range: tuple[Probability, Probability]
+    reference_class: Text
+    rationale: Text
+
+    @model_validator(mode="after")
+    def _value_inside_range(self) -> BaseRate:
+        low, high = self.range
+        if not low < self.value < high:
+            raise ValueError(
+                f"range [{low}, {high}] must hold the value {self.value} strictly inside it "
+                "(low < value < high)"
+            )
+        return self
+
+
+class ModelSettings(Strict):
+    level_prior: tuple[Annotated[float, Field(gt=0)], Annotated[float, Field(gt=0)]] = (2.0, 2.0)
+    reading_sd: Annotated[float, Field(gt=0.0, le=0.5)] = 0.12
+
+
+class Indicator(Strict):
+    id: IndicatorId
+    name: Text
+    description: Text
+    unit: Text
+    direction: Literal["raises", "lowers"]
+    weight: Annotated[float, Field(gt=0.0)]
+    weight_unit: Literal["odds_multiplier", "log_odds"]
+    weight_spread: Annotated[float, Field(gt=1.0)]
+    weight_rationale: Text
+    scale: dict[str, Unit] | None = None
+
+    @model_validator(mode="after")
+    def _multiplier_above_one(self) -> Indicator:
+        if self.weight_unit == "odds_multiplier" and self.weight <= 1.0:
+            raise ValueError(
+                f"an odds multiplier must be above 1, got {self.weight}; the direction says which "
+                f"way it pushes, so write x{1 / self.weight:.3g} with the opposite direction"
+                if self.weight > 0
+                else "an odds multiplier must be above 1"
+            )
+        return self
+
+    @property
+    def sign(self) -> int:
+        """+1 if the indicator raises the chance of the event, -1 if it lowers it."""
+        return 1 if self.direction == "raises" else -1
+
+    def words(self) -> dict[str, float]:
+        """This indicator's ordinal words, lower-cased."""
+        return {k.lower(): v for k, v in (self.scale or DEFAULT_SCALE).items()}
+
+
+class CaseFile(Strict):
+    """The whole of ``case.toml``."""
+
+    case: CaseInfo
+    question: Question
+    base_rate: BaseRate
+    model: ModelSettings = ModelSettings()
+    indicators: Annotated[list[Indicator], Field(min_length=1)]
+
+
+class Reading(Strict):
+    """One row of ``readings.csv``, with ``level`` already turned into a number."""
+
+    id: Id
+    indicator: IndicatorId
+    date: dt.date
+    level: Unit
+    level_text: str
+    source: Id
+    quote: Text
+    grade: Annotated[str, Field(pattern=r"^[A-Fa-f][1-6]$")]
+    rationale: Text
+
+    @field_validator("grade")
+    @classmethod
+    def _upper(cls, grade: str) -> str:
+        return grade.upper()
+
+
+class Source(Strict):
+    """One row of ``seeds/sources.csv``."""
+
+    id: Id
+    file: Text
+    title: Text
+    outlet: Text
+    author: str = ""
+    url: str = ""
+    published: dt.date
+    date_note: str = ""
+
+
+READING_COLUMNS = ("id", "indicator", "date", "level", "source", "quote", "grade", "rationale")
+SOURCE_COLUMNS = ("id", "file", "title", "outlet", "author", "url", "published", "date_note")
