@@ -104,7 +104,7 @@ def describe(p: float, low: float, high: float) -> Estimate:
     warning = None
     if len(spans) > 1:
         warning = (
-            f"the interval {low:.0%}–{high:.0%} spans {len(spans)} bands "
+            f"The interval {low:.0%}–{high:.0%} spans {len(spans)} bands "
             f"({' / '.join(spans)}): say '{BANDS[i][0]}' with caution"
         )
     return Estimate(words=BANDS[i][0], label=band_label(i), spans=spans, warning=warning)

@@ -1,0 +1,116 @@
+"""The ``forecast`` command line: a thin layer over the library API.
+
+Heavy libraries (PyMC, ArviZ, matplotlib) are imported inside the commands, so ``forecast --help``
+answers at once. Human-readable output goes to stderr when ``--json`` is given, so stdout holds
+exactly one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    name="forecast",
+    help="Sourced indicators into a small, honest Bayesian forecast. See README.md and docs/.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+CaseDir = Annotated[Path, typer.Argument(help="A case folder, e.g. data/belarus.", show_default=False)]
+Out = Annotated[Path, typer.Option("--out", help="Folder under which the new run folder is made.")]
+Seed = Annotated[int, typer.Option("--seed", help="Random seed: same case and seed, same numbers.")]
+Draws = Annotated[int, typer.Option("--draws", help="Posterior draws per chain.", min=1)]
+Tune = Annotated[int, typer.Option("--tune", help="Warm-up draws per chain.", min=1)]
+Chains = Annotated[int, typer.Option("--chains", help="Number of chains (at least 2).", min=2)]
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout (messages go to stderr).")]
+
+
+def console(json_mode: bool = False) -> Console:
+    """Where human-readable output goes: stderr in ``--json`` mode, stdout otherwise."""
+    return Console(stderr=json_mode, highlight=False)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print ``message`` to stderr and exit with ``code``, without a traceback."""
+    Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def load(case_dir: Path):
+    """Load and validate a case, or exit 2 with every problem listed."""
+    from forecast.case import load_case
+    from forecast.errors import CaseError
+
+    try:
+        return load_case(case_dir)
+    except CaseError as exc:
+        fail(exc.render())
+
+
+def emit_json(payload: dict) -> None:
+    """Write one JSON object to stdout."""
+    sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
+    sys.stdout.flush()
+
+
+@app.command()
+def check(case_dir: CaseDir) -> None:
+    """Validate a case: exit 0 if it is valid, else list every problem and exit 2."""
+    case = load(case_dir)
+    console().print(
+        f"[green]ok[/] {case_dir}: {len(case.indicators)} indicators, {len(case.readings)} readings "
+        f"from {len({r.source for r in case.readings})} sources; question: {case.spec.question.text}"
+    )
+
+
+@app.command()
+def run(
+    case_dir: CaseDir,
+    out: Out = Path("runs"),
+    seed: Seed = 0,
+    draws: Draws = 1000,
+    tune: Tune = 1000,
+    chains: Chains = 4,
+    json_out: Json = False,
+) -> None:
+    """Fit a case and write a new run folder: results file, charts (PNG, SVG, PDF), CSVs and a summary."""
+    from forecast.fit import FitSettings, compile_case, sample
+    from forecast.report import summary_markdown, write_outputs
+    from forecast.runs import run_folder, run_name
+
+    con = console(json_out)
+    case = load(case_dir)
+    settings = FitSettings(draws=draws, tune=tune, chains=chains, seed=seed)
+    with run_folder(out, run_name(case.id, "run", seed)) as folder:
+        with con.status("Compiling the model (the first time in a new environment takes a while)..."):
+            compiled = compile_case(case)
+        con.print(f"Sampling {chains} chains × {draws} draws (+{tune} warm-up), seed {seed}...")
+        result = sample(compiled, case, settings, progress=True)
+        with con.status("Writing charts and tables..."):
+            summary = write_outputs(result, case, folder.path)
+    summary["run_dir"] = str(folder.final)
+    report(con, summary_markdown(result), summary)
+    if json_out:
+        emit_json(summary)
+
+
+def report(con: Console, markdown: str, summary: dict) -> None:
+    """Print a summary in words, its diagnostics warnings loudly, and where it was written."""
+    from rich.markdown import Markdown
+
+    con.print(Markdown(markdown))
+    for warning in summary["diagnostics"]["warnings"]:
+        con.print(f"[bold red]WARNING: {warning}[/]")
+    con.print(f"\nWritten to [bold]{summary['run_dir']}[/]")
+
+
+def main() -> None:
+    """Entry point (``python -m forecast``)."""
+    app()

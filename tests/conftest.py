@@ -1,0 +1,51 @@
+"""Shared fixtures.
+
+Sampling fixtures are session-scoped: compiling the model is the slow step, so every test that
+needs a fitted Belarus case shares one small fit.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BELARUS = ROOT / "data" / "belarus"
+SMALL = {"draws": 300, "tune": 300, "chains": 2, "seed": 7}
+"""Few draws: enough for stable means in tests, far too few for a briefing."""
+
+
+@pytest.fixture
+def case_copy(tmp_path) -> Path:
+    """A writable copy of the Belarus case, with the seeds folder beside it as in the repo."""
+    shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
+    dest = tmp_path / "data" / "belarus"
+    shutil.copytree(BELARUS, dest)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def belarus():
+    """The validated Belarus case."""
+    from forecast import load_case
+
+    return load_case(BELARUS)
+
+
+@pytest.fixture(scope="session")
+def compiled(belarus):
+    """The compiled nutpie model of the Belarus case (compile once per test session)."""
+    from forecast.fit import compile_case
+
+    return compile_case(belarus)
+
+
+@pytest.fixture(scope="session")
+def fitted(belarus, compiled):
+    """A small fit of the Belarus case."""
+    from forecast import FitSettings
+    from forecast.fit import sample
+
+    return sample(compiled, belarus, FitSettings(**SMALL), progress=False)
