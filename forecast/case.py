@@ -78,6 +78,17 @@ class Case:
         """The date of the latest reading (``None`` when there are none)."""
         return max((r.date for r in self.readings), default=None)
 
+    def as_of(self, date) -> Case:
+        """The same case with only the readings dated on or before ``date``."""
+        import dataclasses
+
+        return dataclasses.replace(self, readings=[r for r in self.readings if r.date <= date])
+
+    @property
+    def evidence_dates(self) -> list:
+        """The distinct reading dates, oldest first."""
+        return sorted({r.date for r in self.readings})
+
     def input_hash(self) -> str:
         """SHA-256 over the names and bytes of every input file, in a fixed order."""
         h = hashlib.sha256()
