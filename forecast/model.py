@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from forecast.case import Case
-from forecast.priors import base_rate_prior, grade_factor, weight_log_odds, weight_prior
+from forecast.priors import base_rate_prior, grade_factor, level_prior, weight_log_odds, weight_prior
 
 DATA_DIMS = {
     "base_mu": None,
@@ -63,8 +63,8 @@ def model_inputs(case: Case) -> dict[str, np.ndarray]:
         "weight_mu": w_mu,
         "weight_sigma": w_sigma,
         "sign": np.array([i.sign for i in inds], dtype=float),
-        "level_a": np.full(len(inds), a),
-        "level_b": np.full(len(inds), b),
+        "level_a": np.array([level_prior(i.level, a, b)[0] for i in inds], dtype=float),
+        "level_b": np.array([level_prior(i.level, a, b)[1] for i in inds], dtype=float),
         "reading_indicator": np.array([position[r.indicator] for r in case.readings], dtype=np.int64),
         "reading_level": np.array([r.level for r in case.readings], dtype=float),
         "reading_sd": np.array([spec.model.reading_sd * grade_factor(r.grade) for r in case.readings], dtype=float),

@@ -101,3 +101,32 @@ def contributions(sign: ArrayLike, weight: ArrayLike, level: ArrayLike) -> np.nd
 def probability(base: ArrayLike, contribution: ArrayLike, axis: int = -1) -> np.ndarray:
     """P(event) ``= expit(base + sum of contributions over axis)``."""
     return expit(np.asarray(base, dtype=float) + np.sum(contribution, axis=axis))
+
+
+def level_prior(level: float | None, a: float, b: float) -> tuple[float, float]:
+    """Beta ``(a, b)`` prior of one indicator's latent level.
+
+    Without an analyst's level judgment it is the case's ``[model] level_prior`` ``(a, b)``. With a
+    judgment ``L`` in [0, 1] it is the Beta whose *mode* is ``L`` and whose strength (``a + b``) is
+    that of the case's prior, but at least 4:
+
+        k = max(a + b, 4),   a' = 1 + L (k - 2),   b' = 1 + (1 - L) (k - 2)
+
+    Both parameters stay at least 1, so the density is bounded at 0 and 1, and ``L = 0.5`` with the
+    default ``Beta(2, 2)`` gives that same prior back.
+
+    Examples
+    --------
+    >>> level_prior(None, 2.0, 2.0)
+    (2.0, 2.0)
+    >>> level_prior(0.5, 2.0, 2.0)
+    (2.0, 2.0)
+    >>> level_prior(0.75, 2.0, 2.0)
+    (2.5, 1.5)
+    """
+    if level is None:
+        return float(a), float(b)
+    if not 0.0 <= level <= 1.0:
+        raise ValueError(f"a level must be in [0, 1], got {level!r}")
+    k = max(float(a) + float(b), 4.0)
+    return 1.0 + level * (k - 2.0), 1.0 + (1.0 - level) * (k - 2.0)

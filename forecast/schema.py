@@ -90,6 +90,9 @@ class Indicator(Strict):
     weight_spread: Annotated[float, Field(gt=1.0)]
     weight_rationale: Text
     scale: dict[str, Unit] | None = None
+    level: Unit | None = None
+    """The analyst's judgment of the current level (optional): the mode of this indicator's level
+    prior, which its readings then update (see docs/model.md, "Levels")."""
 
     @model_validator(mode="after")
     def _multiplier_above_one(self) -> Indicator:
