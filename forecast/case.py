@@ -24,7 +24,7 @@ import pydantic
 
 from forecast.errors import CaseError, Problem
 from forecast.priors import effective_weight
-from forecast.schema import READING_COLUMNS, SOURCE_COLUMNS, CaseFile, Reading, Source
+from forecast.schema import DEFAULT_SCALE, READING_COLUMNS, SOURCE_COLUMNS, CaseFile, Reading, Source
 
 CASE_FILE = "case.toml"
 READINGS_FILE = "readings.csv"
@@ -216,14 +216,21 @@ def _load_spec(path: Path, problems: list[Problem]) -> CaseFile | None:
         m = re.search(r"line (\d+)", str(exc))
         problems.append(Problem(path, "TOML syntax", str(exc), "correct the TOML syntax at that line (strings need quotes, tables [name], arrays [a, b])", int(m.group(1)) if m else None))
         return None
+    lines = text.splitlines()
     try:
-        return CaseFile.model_validate(data)
+        spec = CaseFile.model_validate(data)
     except pydantic.ValidationError as exc:
-        lines = text.splitlines()
         for err in exc.errors():
             loc = err["loc"]
             problems.append(Problem(path, _dotted(loc), _message(err), _fix(err), _toml_line(lines, loc)))
         return None
+    seen: set[str] = set()
+    for k, ind in enumerate(spec.indicators):
+        if ind.id in seen:
+            loc = ("indicators", k, "id")
+            problems.append(Problem(path, _dotted(loc), f"duplicate indicator id {ind.id!r}", "give each indicator its own id", _toml_line(lines, loc)))
+        seen.add(ind.id)
+    return spec
 
 
 def _load_sources(path: Path, problems: list[Problem]) -> tuple[dict[str, Source], dict[str, str]]:
@@ -260,7 +267,7 @@ def _load_readings(path, spec, sources, texts, problems) -> list[Reading]:
         level_text = row.get("level", "")
         row = {**row, "level_text": level_text, "level": _level(level_text, ind)}
         if row["level"] is None:
-            words = ", ".join(f"{w!r}" for w in (ind.words() if ind else {}))
+            words = ", ".join(f"{w!r}" for w in (ind.words() if ind else DEFAULT_SCALE))
             problems.append(Problem(path, f"{where}, column level", f"{level_text!r} is neither a number in [0, 1] nor a level word", f"write a number from 0 to 1 or one of {words}", line))
             row["level"] = 0.5
         try:
@@ -323,7 +330,7 @@ def _level(text: str, indicator) -> float | None:
     try:
         value = float(text)
     except ValueError:
-        words = indicator.words() if indicator else {}
+        words = indicator.words() if indicator else DEFAULT_SCALE
         return words.get(text.strip().lower())
     return value
 

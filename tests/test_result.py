@@ -1,0 +1,90 @@
+"""The forecast result: summaries against numpy, diagnostics thresholds, save/load, reproducibility."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from forecast import FitSettings, Forecast
+from forecast.result import diagnose
+from forecast.words import words_for
+
+pytestmark = pytest.mark.slow
+
+
+def test_probability_summary_matches_the_draws(fitted):
+    p = fitted.draws("p")
+    row = fitted.probability(0.9).iloc[0]
+    assert row["mean"] == pytest.approx(p.mean())
+    assert row["median"] == pytest.approx(np.median(p))
+    inside = np.mean((p >= row["hdi_low"]) & (p <= row["hdi_high"]))
+    assert inside == pytest.approx(0.9, abs=0.01)
+    # an HDI is the shortest such interval: no other 90 % window of the sorted draws is shorter
+    s = np.sort(p)
+    n = int(np.floor(0.9 * len(s)))
+    assert row["hdi_high"] - row["hdi_low"] <= np.min(s[n:] - s[:-n]) + 1e-9
+    assert row["words"] == words_for(row["mean"])
+
+
+def test_contributions_table_matches_the_draws(fitted):
+    table = fitted.contributions()
+    c = fitted.tree["posterior"]["contribution"]
+    for ind in table.index:
+        assert table.loc[ind, "mean"] == pytest.approx(float(c.sel(indicator=ind).mean()))
+        assert table.loc[ind, "hdi_low"] <= table.loc[ind, "median"] <= table.loc[ind, "hdi_high"]
+    assert list(table.index) == [i["id"] for i in fitted.indicators]
+
+
+def test_save_and_load_round_trip(fitted, tmp_path):
+    path = fitted.save(tmp_path / "f.nc")
+    back = Forecast.load(path)
+    assert back.input_hash == fitted.input_hash
+    assert back.config == fitted.config
+    xr.testing.assert_allclose(back.tree["posterior"].to_dataset(), fitted.tree["posterior"].to_dataset())
+    assert back.probability().equals(fitted.probability())
+
+
+def test_load_rejects_a_foreign_netcdf(tmp_path):
+    path = tmp_path / "other.nc"
+    xr.DataTree.from_dict({"posterior": xr.Dataset({"x": ("draw", np.arange(3.0))})}).to_netcdf(path, engine="h5netcdf")
+    with pytest.raises(ValueError, match="not a forecast file"):
+        Forecast.load(path)
+
+
+def test_same_seed_same_numbers_other_seed_other_numbers(compiled, belarus):
+    from forecast.fit import sample
+
+    settings = FitSettings(draws=100, tune=100, chains=2, seed=11)
+    a = sample(compiled, belarus, settings, progress=False)
+    b = sample(compiled, belarus, settings, progress=False)
+    c = sample(compiled, belarus, FitSettings(draws=100, tune=100, chains=2, seed=12), progress=False)
+    assert np.array_equal(a.draws("p"), b.draws("p"))
+    assert not np.array_equal(a.draws("p"), c.draws("p"))
+    assert a.input_hash == belarus.input_hash()
+
+
+def _tree(shift: float, diverging: int):
+    rng = np.random.default_rng(0)
+    chains, draws = 4, 500
+    base = rng.normal(size=(chains, draws)) + np.arange(chains)[:, None] * shift
+    post = xr.Dataset({"base": (("chain", "draw"), base), "p": (("chain", "draw"), 1 / (1 + np.exp(-base)))})
+    div = np.zeros((chains, draws), bool)
+    div.flat[:diverging] = True
+    stats = xr.Dataset({"diverging": (("chain", "draw"), div)})
+    return xr.DataTree.from_dict({"posterior": post, "sample_stats": stats})
+
+
+def test_diagnostics_warn_loudly_when_thresholds_fail():
+    good = diagnose(_tree(0.0, 0))
+    assert good.ok and good.r_hat_max <= 1.01 and good.divergences == 0
+    bad = diagnose(_tree(1.0, 3))
+    assert not bad.ok and bad.divergences == 3 and bad.r_hat_max > 1.01
+    assert any("R-hat" in w for w in bad.warnings) and any("divergent" in w for w in bad.warnings)
+
+
+def test_settings_are_checked():
+    with pytest.raises(ValueError, match="chains"):
+        FitSettings(chains=1)
+    with pytest.raises(ValueError, match="draws"):
+        FitSettings(draws=0)
