@@ -32,12 +32,12 @@ _EXPORTS = {
     "describe": "forecast.words",
     "words_for": "forecast.words",
 }
-_MODULES = {"charts", "runs", "priors", "model", "words", "schema"}
+_MODULES = {"charts", "runs", "priors", "model", "words", "schema", "editing", "editor", "live", "batch"}
 
 __all__ = sorted([*_EXPORTS, *_MODULES])
 
 if TYPE_CHECKING:
-    from forecast import charts, model, priors, runs, schema, words
+    from forecast import batch, charts, editing, editor, live, model, priors, runs, schema, words
     from forecast.case import Case, load_case
     from forecast.errors import CaseError, Problem
     from forecast.fit import FitSettings, fit

@@ -114,3 +114,43 @@ def report(con: Console, markdown: str, summary: dict) -> None:
 def main() -> None:
     """Entry point (``python -m forecast``)."""
     app()
+
+
+# --- editing (issue 4) ---
+
+
+@app.command()
+def edit(
+    case_dir: CaseDir,
+    weight: Annotated[list[str] | None, typer.Option("--weight", help="Set a weight, INDICATOR=VALUE, in the indicator's weight_unit (repeatable).", show_default=False)] = None,
+    spread: Annotated[list[str] | None, typer.Option("--spread", help="Set a weight_spread (> 1), INDICATOR=VALUE (repeatable).", show_default=False)] = None,
+    level: Annotated[list[str] | None, typer.Option("--level", help="Set the analyst's level judgment (0 to 1), INDICATOR=VALUE (repeatable).", show_default=False)] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the diff without writing.")] = False,
+    json_out: Json = False,
+) -> None:
+    """Change indicator weights, spreads or levels in case.toml, touching only those values.
+
+    The same code path as the notebook editor's Save: the edit is validated, written atomically,
+    and the case is reloaded to confirm it still validates. An invalid edit changes nothing.
+    """
+    from forecast.editing import EditError, parse_assignment, save
+
+    con = console(json_out)
+    load(case_dir)
+    try:
+        edits = [
+            parse_assignment(text, name)
+            for name, values in (("weight", weight), ("spread", spread), ("level", level))
+            for text in values or ()
+        ]
+        if not edits:
+            fail("nothing to edit: give at least one --weight, --spread or --level INDICATOR=VALUE")
+        result = save(case_dir, edits, dry_run=dry_run)
+    except EditError as exc:
+        fail(exc.render())
+    if result.diff:
+        con.print(result.diff, markup=False, highlight=False, end="", soft_wrap=True)
+    verb = "would change" if dry_run else "changed"
+    con.print(f"{verb} {len(result.edits)} value(s) in {result.path}" if result.edits else "no change: every value is already as given")
+    if json_out:
+        emit_json({"path": str(result.path), "dry_run": dry_run, "edits": [str(e) for e in result.edits], "diff": result.diff})

@@ -1,0 +1,420 @@
+"""Fast re-evaluation of an edited case: reuse one compiled model, reweight where the maths allows.
+
+An edit in the notebook (a weight, a spread, a level judgment) changes only *prior parameters* of
+the model: the ``pm.Data`` inputs ``weight_mu``/``weight_sigma``, ``level_a``/``level_b`` or
+``base_mu``/``base_sigma`` (:func:`forecast.model.model_inputs`). The likelihood does not depend on
+them, so the posterior under the edited prior is the old posterior times the ratio of the priors:
+
+    p_new(theta | y)  ∝  p_old(theta | y) · p_new(theta) / p_old(theta)
+
+:class:`LiveModel` therefore keeps the draws ``theta_s`` of a *reference* posterior and gives draw
+``s`` the importance weight ``r_s = p_new(theta_s) / p_old(theta_s)``, the product over the changed
+prior terms only. The raw ratios are Pareto-smoothed (PSIS, Vehtari et al. 2024, via
+``arviz_stats``); the fitted Pareto shape k-hat says whether the reweighted numbers can be trusted.
+If k-hat is above ``min(0.7, 1 - 1 / log10 S)`` for ``S`` draws (or the weights' effective
+sample size falls below ``min_ess``), or if an input that is not a prior
+parameter changed (a reading, a sign), the edited case is re-sampled instead: the compiled nutpie
+model is reused with ``with_data`` (no rebuild, no recompile), and the new posterior becomes a
+reference for later edits. Each :class:`Evaluation` says which path it took and why.
+
+Summaries of weighted draws (``w_s``, summing to 1):
+
+- mean ``sum_s w_s x_s``; median and quantiles from the weighted empirical distribution;
+- the HDI of probability ``q``: the shortest interval ``[x_(i), x_(j)]`` of the sorted draws whose
+  weights add up to at least ``q``;
+- the importance-sampling effective sample size ``1 / sum_s w_s^2`` (``S`` for equal weights).
+
+The numbers are the same posterior as a fresh fit up to Monte Carlo error; ``forecast run`` with
+many draws remains the number to brief.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from forecast.case import Case
+from forecast.model import model_inputs
+from forecast.words import Estimate, describe
+
+KHAT_MAX = 0.7
+"""Largest Pareto k-hat for which reweighting is trusted (lowered for small draw counts)."""
+
+PRIOR_TERMS: dict[str, tuple[str, str, str]] = {
+    "base": ("normal", "base_mu", "base_sigma"),
+    "weight": ("lognormal", "weight_mu", "weight_sigma"),
+    "level": ("beta", "level_a", "level_b"),
+}
+"""Each prior term of the model that an edit may change: the variable, its family and its two
+``pm.Data`` parameters. Inputs not named here are not prior parameters: changing them re-samples."""
+
+PRIOR_INPUTS = frozenset(name for _, a, b in PRIOR_TERMS.values() for name in (a, b))
+
+DRAW_VARS = ("base", "weight", "level", "contribution", "p")
+
+
+# -- densities and PSIS: pure functions ------------------------------------------------------------
+def log_density(family: str, x: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Log density of ``x`` under ``family(a, b)``: ``normal(mu, sd)``, ``lognormal(mu, sd)`` or ``beta(a, b)``."""
+    x = np.asarray(x, dtype=float)
+    if family == "normal":
+        z = (x - a) / b
+        return -0.5 * z * z - np.log(b) - 0.5 * math.log(2 * math.pi)
+    if family == "lognormal":
+        lx = np.log(x)
+        z = (lx - a) / b
+        return -0.5 * z * z - np.log(b) - lx - 0.5 * math.log(2 * math.pi)
+    if family == "beta":
+        from scipy.special import betaln
+
+        x = np.clip(x, 1e-12, 1 - 1e-12)
+        return (a - 1) * np.log(x) + (b - 1) * np.log1p(-x) - betaln(a, b)
+    raise ValueError(f"unknown family {family!r}")
+
+
+def changed_inputs(old: dict[str, np.ndarray], new: dict[str, np.ndarray]) -> list[str]:
+    """Names of the model inputs whose shape or values differ between ``old`` and ``new``."""
+    out = []
+    for name in sorted(set(old) | set(new)):
+        a, b = old.get(name), new.get(name)
+        if a is None or b is None or np.shape(a) != np.shape(b) or not np.array_equal(a, b):
+            out.append(name)
+    return out
+
+
+def log_prior_ratio(draws: dict[str, np.ndarray], old: dict[str, np.ndarray], new: dict[str, np.ndarray]) -> np.ndarray:
+    """``log p_new(theta_s) - log p_old(theta_s)`` for each draw, summed over the changed prior terms.
+
+    Parameters
+    ----------
+    draws : dict of str to numpy.ndarray
+        Draws of ``base`` (shape ``(S,)``), ``weight`` and ``level`` (``(S, K)``).
+    old, new : dict of str to numpy.ndarray
+        Model inputs (:func:`forecast.model.model_inputs`) before and after the edit; only prior
+        parameters (:data:`PRIOR_INPUTS`) may differ.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(S,)``.
+    """
+    n = next(iter(draws.values())).shape[0]
+    total = np.zeros(n)
+    for var, (family, pa, pb) in PRIOR_TERMS.items():
+        a0, b0 = np.asarray(old[pa], dtype=float), np.asarray(new[pa], dtype=float)
+        a1, b1 = np.asarray(old[pb], dtype=float), np.asarray(new[pb], dtype=float)
+        diff = (a0 != b0) | (a1 != b1)
+        if not np.any(diff):
+            continue
+        x = np.asarray(draws[var], dtype=float)
+        if diff.ndim == 0:
+            total += log_density(family, x, b0, b1) - log_density(family, x, a0, a1)
+        else:
+            k = np.flatnonzero(diff)
+            xk = x[:, k]
+            total += (log_density(family, xk, b0[k], b1[k]) - log_density(family, xk, a0[k], a1[k])).sum(axis=1)
+    return total
+
+
+def psis_weights(log_ratios: np.ndarray) -> tuple[np.ndarray, float]:
+    """Pareto-smoothed importance weights (normalised to sum to 1) and the Pareto k-hat.
+
+    Uses ``arviz_stats``' PSIS (the largest ``3 sqrt(S)`` ratios replaced by the expected order
+    statistics of a fitted generalised Pareto, capped at the largest raw ratio). Equal ratios give
+    equal weights and ``k-hat = -inf`` (nothing to smooth).
+    """
+    lr = np.asarray(log_ratios, dtype=float).ravel()
+    if not np.all(np.isfinite(lr)):
+        return np.full(lr.size, np.nan), math.inf
+    if np.ptp(lr) < 1e-12:
+        return np.full(lr.size, 1.0 / lr.size), -math.inf
+    from arviz_stats.base import array_stats
+
+    # arviz_stats' psislw takes log-likelihoods and smooths -ary (as in its own LFO-CV helper).
+    lw, khat = array_stats.psislw(-lr, r_eff=1.0)
+    w = np.exp(lw - lw.max())
+    return w / w.sum(), float(khat)
+
+
+def khat_threshold(n_draws: int, cap: float = KHAT_MAX) -> float:
+    """``min(cap, 1 - 1 / log10 S)``: the sample-size dependent k-hat threshold of Vehtari et al."""
+    return min(cap, 1.0 - 1.0 / math.log10(max(n_draws, 11)))
+
+
+def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
+    """Quantile ``q`` of the weighted empirical distribution of ``x`` (the smallest ``x`` with CDF >= q)."""
+    order = np.argsort(x)
+    c = np.cumsum(w[order])
+    i = min(int(np.searchsorted(c, q * c[-1] - 1e-12, side="left")), len(x) - 1)
+    return float(x[order][i])
+
+
+def weighted_hdi(x: np.ndarray, w: np.ndarray, prob: float) -> tuple[float, float]:
+    """The shortest interval of sorted draws ``x`` whose weights ``w`` add up to at least ``prob``."""
+    order = np.argsort(x)
+    xs, ws = x[order], w[order] / np.sum(w)
+    c = np.cumsum(ws)
+    before = c - ws
+    j = np.searchsorted(c, before + prob - 1e-12, side="left")
+    ok = j < len(xs)
+    widths = np.full(len(xs), np.inf)
+    widths[ok] = xs[j[ok]] - xs[ok]
+    i = int(np.argmin(widths))
+    return float(xs[i]), float(xs[min(j[i], len(xs) - 1)])
+
+
+# -- results ---------------------------------------------------------------------------------------
+@dataclass
+class Evaluation:
+    """The forecast of one (edited) case from :meth:`LiveModel.evaluate`.
+
+    Attributes
+    ----------
+    mean, median, hdi_low, hdi_high : float
+        P(event): posterior mean, median and HDI of probability ``hdi_prob``.
+    estimate : Estimate
+        ICD 203 words for the mean and interval.
+    contributions : pandas.DataFrame
+        Per indicator: contribution in log-odds (mean, median, HDI), posterior weight and level
+        means; the same columns as :meth:`forecast.Forecast.contributions`.
+    path : str
+        ``"reference"`` (inputs equal to a sampled reference: its draws as they are), ``"psis"``
+        (reweighted) or ``"resample"`` (sampled again with the compiled model).
+    reason : str
+        Why this path, in words.
+    khat : float or None
+        Pareto k-hat of the importance ratios (for ``psis``, and for a rejected reweighting).
+    ess : float
+        Effective sample size of the weights, ``1 / sum w^2``.
+    draws : int
+        Number of posterior draws behind the numbers.
+    seconds : float
+        Time taken.
+    """
+
+    mean: float
+    median: float
+    hdi_low: float
+    hdi_high: float
+    hdi_prob: float
+    estimate: Estimate
+    contributions: pd.DataFrame
+    path: str
+    reason: str
+    khat: float | None
+    ess: float
+    draws: int
+    seconds: float = 0.0
+
+    def probability(self) -> pd.DataFrame:
+        """One row like :meth:`forecast.Forecast.probability`, plus the path taken."""
+        e = self.estimate
+        return pd.DataFrame(
+            [
+                {
+                    "mean": self.mean,
+                    "median": self.median,
+                    "hdi_low": self.hdi_low,
+                    "hdi_high": self.hdi_high,
+                    "hdi_prob": self.hdi_prob,
+                    "words": e.words,
+                    "band": e.label,
+                    "spans": " / ".join(e.spans),
+                    "warning": e.warning or "",
+                    "path": self.path,
+                }
+            ],
+            index=pd.Index(["p"], name="quantity"),
+        )
+
+    def path_text(self) -> str:
+        """Which path was taken, with k-hat and effective draws, e.g. for the editor's status line."""
+        k = "" if self.khat is None or not math.isfinite(self.khat) else f", k̂ = {self.khat:.2f}"
+        if self.path == "psis":
+            return f"PSIS reweighting of {self.draws} draws (ESS {self.ess:.0f}{k})"
+        if self.path == "resample":
+            return f"re-sampled with the compiled model, {self.draws} draws (reweighting rejected: {self.reason})"
+        return f"sampled posterior, {self.draws} draws ({self.reason})"
+
+    def headline(self) -> str:
+        """``P = 18 % (very unlikely), 90 % HDI 6–33 %``."""
+        return (
+            f"P = {self.mean:.0%} ({self.estimate.words}), {self.hdi_prob:.0%} HDI "
+            f"{self.hdi_low:.0%}–{self.hdi_high:.0%}"
+        )
+
+
+@dataclass
+class Reference:
+    """Posterior draws sampled with the given model inputs."""
+
+    inputs: dict[str, np.ndarray]
+    draws: dict[str, np.ndarray]
+    label: str = ""
+
+    @property
+    def size(self) -> int:
+        return int(self.draws["p"].shape[0])
+
+
+def summarise(draws: dict[str, np.ndarray], weights: np.ndarray, case: Case, hdi_prob: float) -> dict:
+    """Weighted summaries of P(event) and of each indicator's contribution (pure numpy)."""
+    w = np.asarray(weights, dtype=float)
+    w = w / w.sum()
+    p = draws["p"]
+    mean = float(w @ p)
+    low, high = weighted_hdi(p, w, hdi_prob)
+    c, wt, lv = draws["contribution"], draws["weight"], draws["level"]
+    rows = []
+    for k, ind in enumerate(case.indicators):
+        lo, hi = weighted_hdi(c[:, k], w, hdi_prob)
+        rows.append(
+            {
+                "indicator": ind.id,
+                "name": ind.name,
+                "direction": ind.direction,
+                "mean": float(w @ c[:, k]),
+                "median": weighted_quantile(c[:, k], w, 0.5),
+                "hdi_low": lo,
+                "hdi_high": hi,
+                "hdi_prob": hdi_prob,
+                "weight_mean": float(w @ wt[:, k]),
+                "level_mean": float(w @ lv[:, k]),
+            }
+        )
+    return {
+        "mean": mean,
+        "median": weighted_quantile(p, w, 0.5),
+        "hdi_low": min(low, mean),
+        "hdi_high": max(high, mean),
+        "hdi_prob": hdi_prob,
+        "estimate": describe(mean, min(low, mean), max(high, mean)),
+        "contributions": pd.DataFrame(rows).set_index("indicator"),
+        "ess": float(1.0 / np.sum(w * w)),
+        "draws": int(p.shape[0]),
+    }
+
+
+# -- the engine ------------------------------------------------------------------------------------
+@dataclass
+class LiveModel:
+    """One compiled model of a case, re-evaluated for edited versions of the case.
+
+    Parameters
+    ----------
+    case : Case
+        The case as saved; its posterior is the first reference.
+    compiled : nutpie compiled model, optional
+        :func:`forecast.fit.compile_case` of a case with the same indicators (compiled here if not given).
+    draws, tune, chains, seed : int
+        Sampler settings of every (re-)sample.
+    hdi_prob : float
+        Probability of the reported intervals.
+    khat_max : float
+        Cap of the k-hat threshold (see :func:`khat_threshold`).
+    min_ess : float
+        Smallest effective sample size of reweighted draws; below it the edit is re-sampled even
+        when k-hat passes (very uneven weights give noisy intervals).
+    max_references : int
+        How many sampled posteriors to keep for reweighting (the saved case's is always kept).
+    """
+
+    case: Case
+    compiled: object = None
+    draws: int = 500
+    tune: int = 500
+    chains: int = 4
+    seed: int = 0
+    hdi_prob: float = 0.9
+    khat_max: float = KHAT_MAX
+    min_ess: float = 200.0
+    max_references: int = 4
+    references: list[Reference] = field(default_factory=list, repr=False)
+    history: list[str] = field(default_factory=list, repr=False)
+
+    def __post_init__(self):
+        if self.compiled is None:
+            from forecast.fit import compile_case
+
+            self.compiled = compile_case(self.case)
+        self._ids = list(self.case.indicator_ids)
+        if not self.references:
+            self.references.append(self._sample(self.case, "saved case"))
+
+    # sampling with the compiled model -------------------------------------------------------------
+    def _sample(self, case: Case, label: str) -> Reference:
+        from forecast.fit import FitSettings, sample
+
+        settings = FitSettings(draws=self.draws, tune=self.tune, chains=self.chains, seed=self.seed)
+        result = sample(self.compiled, case, settings, progress=False)
+        return Reference(model_inputs(case), {v: result.draws(v) for v in DRAW_VARS}, label)
+
+    # evaluation -------------------------------------------------------------------------------
+    def evaluate(self, case: Case, *, allow_resample: bool = True) -> Evaluation:
+        """The forecast of ``case`` (the saved case with edits), by the fastest trustworthy path.
+
+        Tries, in order: a reference sampled with exactly these inputs; PSIS reweighting of each
+        reference (the saved case's first); re-sampling with the compiled model.
+        """
+        t0 = time.perf_counter()
+        if list(case.indicator_ids) != self._ids:
+            raise ValueError(
+                "the edited case has different indicators from the compiled model; build a new "
+                "LiveModel (adding or removing indicators changes the model's shape)"
+            )
+        new = model_inputs(case)
+        rejected: list[str] = []
+        best_k: float | None = None
+        for ref in self.references:
+            changed = changed_inputs(ref.inputs, new)
+            if not changed:
+                return self._done(case, ref, np.ones(ref.size), "reference", f"inputs of the {ref.label}", None, t0)
+            not_prior = [c for c in changed if c not in PRIOR_INPUTS]
+            if not_prior:
+                rejected.append(f"{', '.join(not_prior)} changed, not a prior parameter")
+                continue
+            w, k = psis_weights(log_prior_ratio(ref.draws, ref.inputs, new))
+            limit = khat_threshold(ref.size, self.khat_max)
+            ess = float(1.0 / np.sum(w * w)) if np.all(np.isfinite(w)) else 0.0
+            if (k == -math.inf or math.isfinite(k) and k <= limit) and ess >= self.min_ess:
+                return self._done(case, ref, w, "psis", f"reweighted the {ref.label}", k, t0)
+            best_k = k if best_k is None else min(best_k, k)
+            if not math.isfinite(k) and k != -math.inf:
+                rejected.append("non-finite importance ratios")
+            elif k > limit:
+                rejected.append(f"k̂ {k:.2f} > {limit:.2f}")
+            else:
+                rejected.append(f"reweighting ESS {ess:.0f} < {self.min_ess:.0f}")
+        if not allow_resample:
+            raise RuntimeError(f"no trustworthy reweighting: {'; '.join(rejected)}")
+        ref = self._sample(case, "re-sampled edit")
+        self.references.insert(1, ref)
+        del self.references[1 + self.max_references :]
+        return self._done(case, ref, np.ones(ref.size), "resample", rejected[0] if rejected else "no reference", best_k, t0)
+
+    def _done(self, case, ref, weights, path, reason, khat, t0) -> Evaluation:
+        stats = summarise(ref.draws, weights, case, self.hdi_prob)
+        ev = Evaluation(**stats, path=path, reason=reason, khat=khat, seconds=time.perf_counter() - t0)
+        self.history.append(path)
+        return ev
+
+    def reset(self, case: Case) -> None:
+        """Make ``case`` (just saved) the saved case: its posterior becomes the first reference."""
+        if list(case.indicator_ids) != self._ids:
+            raise ValueError("the saved case has different indicators; build a new LiveModel")
+        self.case = case
+        new = model_inputs(case)
+        for ref in self.references:
+            if ref.label == "saved case":
+                ref.label = "previously saved case"
+        for i, ref in enumerate(self.references):
+            if not changed_inputs(ref.inputs, new):
+                ref.label = "saved case"
+                self.references.insert(0, self.references.pop(i))
+                return
+        self.references.insert(0, self._sample(case, "saved case"))
+        del self.references[1 + self.max_references :]
