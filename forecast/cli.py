@@ -154,3 +154,126 @@ def edit(
     con.print(f"{verb} {len(result.edits)} value(s) in {result.path}" if result.edits else "no change: every value is already as given")
     if json_out:
         emit_json({"path": str(result.path), "dry_run": dry_run, "edits": [str(e) for e in result.edits], "diff": result.diff})
+
+
+# --- what-if: scenarios, sensitivity, timeline (issue 3) ---
+
+ScenariosFile = Annotated[Path | None, typer.Option("--scenarios", help="A scenarios file (default: CASE_DIR/scenarios.toml).", show_default=False)]
+RangeOpt = Annotated[str, typer.Option("--range", help="Tornado range: 'posterior' (each level's posterior 5-95 %) or 'scale' (0 to 1).")]
+NoPrior = Annotated[bool, typer.Option("--no-prior", help="Skip the power-scaling prior-sensitivity check.")]
+
+
+def _whatif_run(command: str, case_dir: Path, out: Path, seed: int, draws: int, tune: int, chains: int, json_out: bool, work) -> None:
+    """Shared body of the what-if commands: load, compile once, fit the baseline, ``work``, write a run folder."""
+    from forecast.fit import FitSettings
+    from forecast.runs import run_folder, run_name
+    from forecast.whatif import WhatIf
+
+    con = console(json_out)
+    case = load(case_dir)
+    settings = FitSettings(draws=draws, tune=tune, chains=chains, seed=seed)
+    wi = WhatIf(case, settings)
+    with run_folder(out, run_name(case.id, command, seed)) as folder:
+        with con.status("Compiling the model (the first time in a new environment takes a while)..."):
+            wi.compiled
+        with con.status(f"Sampling the baseline: {chains} chains × {draws} draws (+{tune} warm-up), seed {seed}..."):
+            wi.baseline
+        summary, markdown = work(wi, folder.path, con)
+        diag = wi.baseline.diagnostics()
+        summary["baseline_diagnostics"] = {"r_hat_max": diag.r_hat_max, "ess_bulk_min": diag.ess_bulk_min,
+                                           "divergences": diag.divergences, "ok": diag.ok, "warnings": diag.warnings}
+        summary["settings"] = {"draws": draws, "tune": tune, "chains": chains, "seed": seed}
+        summary["input_hash"] = case.input_hash()
+        (folder.path / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
+    summary["run_dir"] = str(folder.final)
+    from rich.markdown import Markdown
+
+    con.print(Markdown(markdown))
+    for warning in diag.warnings:
+        con.print(f"[bold red]WARNING: {warning}[/]")
+    con.print(f"\nWritten to [bold]{summary['run_dir']}[/]")
+    if json_out:
+        emit_json(summary)
+
+
+@app.command()
+def scenarios(
+    case_dir: CaseDir,
+    scenarios_file: ScenariosFile = None,
+    out: Out = Path("runs"),
+    seed: Seed = 0,
+    draws: Draws = 1000,
+    tune: Tune = 1000,
+    chains: Chains = 4,
+    json_out: Json = False,
+) -> None:
+    """Evaluate the case's what-if scenarios: probability, interval, words, difference and what caused it."""
+    from forecast.errors import CaseError
+    from forecast.scenarios import load_scenarios
+    from forecast.whatif import write_scenarios
+
+    case = load(case_dir)
+    try:
+        found = load_scenarios(case, scenarios_file)
+    except CaseError as exc:
+        fail(exc.render())
+    if not found:
+        fail(f"no scenarios: {case_dir / 'scenarios.toml'} does not exist; write one as described in docs/case-format.md")
+
+    def work(wi, folder, con):
+        with con.status(f"Evaluating {len(found)} scenarios (refitting those with hypothetical readings)..."):
+            report = wi.scenarios(found)
+            summary = write_scenarios(report, folder, wi.baseline)
+        return summary, (folder / "summary.md").read_text(encoding="utf-8")
+
+    _whatif_run("scenarios", case_dir, out, seed, draws, tune, chains, json_out, work)
+
+
+@app.command()
+def sensitivity(
+    case_dir: CaseDir,
+    range_kind: RangeOpt = "posterior",
+    no_prior: NoPrior = False,
+    out: Out = Path("runs"),
+    seed: Seed = 0,
+    draws: Draws = 1000,
+    tune: Tune = 1000,
+    chains: Chains = 4,
+    json_out: Json = False,
+) -> None:
+    """Tornado, tipping points (what would move the forecast across a band) and prior sensitivity."""
+    if range_kind not in ("posterior", "scale"):
+        fail(f"--range must be 'posterior' or 'scale', got {range_kind!r}")
+
+    def work(wi, folder, con):
+        from forecast.whatif import write_sensitivity
+
+        with con.status("Tornado, tipping points" + ("" if no_prior else " and power-scaling prior sensitivity") + "..."):
+            sens = wi.sensitivity(range=range_kind, prior=not no_prior)
+            summary = write_sensitivity(sens, wi.baseline, folder)
+        return summary, (folder / "summary.md").read_text(encoding="utf-8")
+
+    _whatif_run("sensitivity", case_dir, out, seed, draws, tune, chains, json_out, work)
+
+
+@app.command()
+def timeline(
+    case_dir: CaseDir,
+    out: Out = Path("runs"),
+    seed: Seed = 0,
+    draws: Draws = 1000,
+    tune: Tune = 1000,
+    chains: Chains = 4,
+    json_out: Json = False,
+) -> None:
+    """The probability as of each date that has evidence, using only the readings dated on or before it."""
+
+    def work(wi, folder, con):
+        from forecast.whatif import write_timeline
+
+        with con.status(f"Fitting the case as of each of {len(wi.case.evidence_dates)} evidence dates..."):
+            tl = wi.timeline()
+            summary = write_timeline(tl, folder)
+        return summary, (folder / "summary.md").read_text(encoding="utf-8")
+
+    _whatif_run("timeline", case_dir, out, seed, draws, tune, chains, json_out, work)
