@@ -60,6 +60,9 @@ class Case:
     readings: list[Reading]
     sources: dict[str, Source]
     files: list[Path] = field(default_factory=list)
+    reference_cases: list = field(default_factory=list)
+    codings: list = field(default_factory=list)
+    judgments: list = field(default_factory=list)
 
     @property
     def id(self) -> str:
@@ -75,19 +78,26 @@ class Case:
 
     @property
     def evidence_date(self):
-        """The date of the latest reading (``None`` when there are none)."""
-        return max((r.date for r in self.readings), default=None)
+        """The date of the latest reading or judgment (``None`` when there are none)."""
+        return max([r.date for r in self.readings] + [j.date for j in self.judgments], default=None)
 
     def as_of(self, date) -> Case:
-        """The same case with only the readings dated on or before ``date``."""
+        """The same case with only the readings (and judgments) dated on or before ``date``.
+
+        Reference cases are kept: they are not dated evidence about this case.
+        """
         import dataclasses
 
-        return dataclasses.replace(self, readings=[r for r in self.readings if r.date <= date])
+        return dataclasses.replace(
+            self,
+            readings=[r for r in self.readings if r.date <= date],
+            judgments=[j for j in self.judgments if j.date <= date],
+        )
 
     @property
     def evidence_dates(self) -> list:
-        """The distinct reading dates, oldest first."""
-        return sorted({r.date for r in self.readings})
+        """The distinct reading and judgment dates, oldest first."""
+        return sorted({r.date for r in self.readings} | {j.date for j in self.judgments})
 
     def input_hash(self) -> str:
         """SHA-256 over the names and bytes of every input file, in a fixed order."""
@@ -105,6 +115,9 @@ class Case:
             **self.spec.model_dump(mode="json"),
             "readings": [r.model_dump(mode="json") for r in self.readings],
             "sources": {k: s.model_dump(mode="json") for k, s in self.sources.items()},
+            "reference_cases": [r.model_dump(mode="json") for r in self.reference_cases],
+            "reference_codings": [c.model_dump(mode="json") for c in self.codings],
+            "judgments": [j.model_dump(mode="json") for j in self.judgments],
         }
 
     def indicator_table(self):
@@ -134,12 +147,23 @@ class Case:
         return pd.DataFrame(rows).set_index("indicator")
 
     def readings_table(self):
-        """One row per reading, with its source's title, outlet, URL and the reading's effective weight."""
+        """One row per reading, with its source's title, outlet, URL and the reading's effective weight.
+
+        ``effective_weight = grade_weight * age_weight``: the reading's precision relative to a fresh
+        A1 reading. ``age_weight`` is 1 unless ``[model] half_life_days`` is set (then it halves
+        every half-life of ``age_days`` before the case's latest evidence).
+        """
         import pandas as pd
 
+        from forecast.priors import age_weight
+
+        half_life = self.spec.model.half_life_days
+        latest = self.evidence_date
         rows = []
         for r in self.readings:
             src = self.sources[r.source]
+            age = (latest - r.date).days if latest else 0
+            aged = float(age_weight(age, half_life))
             rows.append(
                 {
                     "reading": r.id,
@@ -148,7 +172,10 @@ class Case:
                     "level": r.level,
                     "level_text": r.level_text,
                     "grade": r.grade,
-                    "effective_weight": effective_weight(r.grade),
+                    "grade_weight": effective_weight(r.grade),
+                    "age_days": age,
+                    "age_weight": aged,
+                    "effective_weight": effective_weight(r.grade) * aged,
                     "quote": r.quote,
                     "source": r.source,
                     "outlet": src.outlet,
@@ -190,9 +217,16 @@ def load_case(path: str | Path) -> Case:
         files.append(catalogue)
         files.extend(catalogue.parent / name for name in sorted({s.file for s in sources.values()}) if name in texts)
     readings = _load_readings(root / READINGS_FILE, spec, sources, texts, problems)
+    from forecast.evidence import load_evidence
+
+    refs, codings, judgments, more = load_evidence(root, spec, sources, texts, problems)
+    files.extend(more)
     if problems:
         raise CaseError(problems)
-    return Case(root=root, spec=spec, readings=readings, sources=sources, files=[f for f in files if f.exists()])
+    return Case(
+        root=root, spec=spec, readings=readings, sources=sources, files=[f for f in files if f.exists()],
+        reference_cases=refs, codings=codings, judgments=judgments,
+    )
 
 
 def _read_text(path: Path, what: str, fix: str, problems: list[Problem]) -> str | None:

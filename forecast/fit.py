@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 
 from forecast.case import Case
-from forecast.model import DATA_DIMS, build_model, model_inputs
+from forecast.model import DATA_DIMS, OBSERVED, build_model, data_coords, model_inputs
 from forecast.result import Forecast
 
 
@@ -77,13 +77,16 @@ def sample(compiled, case: Case, settings: FitSettings, *, progress: bool = True
     )
     stats = tree["sample_stats"].to_dataset()
     stats = stats.drop_vars([v for v in stats.data_vars if stats[v].dtype == object])
-    coords_ind = {"indicator": case.indicator_ids}
-    coords_read = {"reading": [r.id for r in case.readings]}
+    coords = data_coords(case)
+    dims = {k: (DATA_DIMS[k],) if DATA_DIMS[k] else () for k in inputs}
     constant = xr.Dataset(
-        {k: ((DATA_DIMS[k],) if DATA_DIMS[k] else (), v) for k, v in inputs.items() if k != "reading_level"},
-        coords={**coords_ind, **coords_read},
+        {k: (dims[k], v) for k, v in inputs.items() if k not in OBSERVED},
+        coords={d: c for d, c in coords.items() if any(d in dims[k] for k in inputs if k not in OBSERVED)},
     )
-    observed = xr.Dataset({"observed_level": (("reading",), inputs["reading_level"])}, coords=coords_read)
+    observed = xr.Dataset(
+        {OBSERVED[k]: (dims[k], inputs[k]) for k in OBSERVED},
+        coords={DATA_DIMS[k]: coords[DATA_DIMS[k]] for k in OBSERVED},
+    )
     tree = xr.DataTree.from_dict(
         {
             "posterior": tree["posterior"].to_dataset(),

@@ -15,6 +15,21 @@ Everything an analyst can edit (prior parameters, signs, readings) enters throug
 one compiled model serves every edit: :func:`model_inputs` gives the arrays, and a compiled model's
 ``with_data(**model_inputs(edited_case))`` swaps them without recompiling. Changing the number of
 indicators changes the model's shape and needs a new model.
+
+Learning from evidence (issue 5; the full argument is in ``docs/model.md``):
+
+- reference cases i = 1..R with outcome o_i and coded levels x_ik (some uncoded):
+      o_i ~ Bernoulli(logistic(eta_i / sqrt(1 + pi v_i / 8)))               (``reference_outcome``)
+      eta_i = base + sum_k s_k weight_k (2 x_ik - 1), an uncoded x_ik set to its prior mean, and
+      v_i = sum over uncoded k of weight_k^2 Var(2 x - 1): the probit approximation to integrating the
+      uncoded levels over their Beta prior, with no extra parameters;
+- expert judgments j with centre c_j = logit(stated probability) and sd t_j, sharing an error
+  delta ~ Normal(0, tau_shared) that is integrated out exactly (``judgments``, a potential):
+      c_j = log_odds + delta + e_j,  e_j ~ Normal(0, t_j);
+- readings fade with age when ``[model] half_life_days`` is set: sd_j / sqrt(0.5 ** (age_j / h)).
+
+The new dimensions (``reference_case``, ``coding``, ``judgment``) are used by no stored
+Deterministic, so their lengths may change through ``with_data`` (leave-one-out, ``as_of``).
 """
 
 from __future__ import annotations
@@ -22,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 
 from forecast.case import Case
-from forecast.priors import base_rate_prior, grade_factor, level_prior, weight_log_odds, weight_prior
+from forecast.priors import age_weight, base_rate_prior, grade_factor, level_prior, weight_log_odds, weight_prior
 
 DATA_DIMS = {
     "base_mu": None,
@@ -35,8 +50,62 @@ DATA_DIMS = {
     "reading_indicator": "reading",
     "reading_level": "reading",
     "reading_sd": "reading",
+    # issue 5: reference cases, judgments (see the module docstring)
+    "uncoded_mean": "indicator",
+    "uncoded_var": "indicator",
+    "ref_outcome": "reference_case",
+    "coding_case": "coding",
+    "coding_indicator": "coding",
+    "coding_level": "coding",
+    "judgment_logit": "judgment",
+    "judgment_sd": "judgment",
+    "judgment_shared_sd": None,
 }
 """Each ``pm.Data`` input of the model and its dimension."""
+
+OBSERVED = {"reading_level": "observed_level", "ref_outcome": "reference_outcome", "judgment_logit": "judgment_logit"}
+"""Inputs that are observations (stored as observed data, under these names), not constants."""
+
+
+def data_coords(case: Case) -> dict[str, list]:
+    """The coordinates of every dimension in :data:`DATA_DIMS` for ``case``."""
+    return {
+        "indicator": case.indicator_ids,
+        "reading": [r.id for r in case.readings],
+        "reference_case": [r.id for r in case.reference_cases],
+        "coding": [f"{c.case}/{c.indicator}" for c in case.codings],
+        "judgment": [j.id for j in case.judgments],
+    }
+
+
+def uncoded_moments(a: float, b: float) -> tuple[float, float]:
+    """Mean and variance of the centred level ``2 x - 1`` for ``x ~ Beta(a, b)``.
+
+    Examples
+    --------
+    >>> uncoded_moments(2.0, 2.0)
+    (0.0, 0.2)
+    """
+    n = a + b
+    return 2.0 * a / n - 1.0, 4.0 * a * b / (n * n * (n + 1.0))
+
+
+def judgment_inputs(case: Case) -> tuple[np.ndarray, np.ndarray]:
+    """Each judgment's centre (log-odds) and sd, from its stated probability and noise."""
+    from forecast.evidence import judgment_observation
+
+    default = case.spec.model.judgment_sd
+    obs = [judgment_observation(*j.range, j.sd if j.sd is not None else default) for j in case.judgments]
+    return np.array([o[0] for o in obs], dtype=float), np.array([o[1] for o in obs], dtype=float)
+
+
+def reading_sd(case: Case) -> np.ndarray:
+    """Each reading's noise sd: ``reading_sd * r * c``, widened by age when a half-life is set."""
+    spec = case.spec
+    latest = case.evidence_date
+    age = np.array([(latest - r.date).days for r in case.readings], dtype=float)
+    grade = np.array([grade_factor(r.grade) for r in case.readings], dtype=float)
+    return spec.model.reading_sd * grade / np.sqrt(age_weight(age, spec.model.half_life_days))
 
 
 def model_inputs(case: Case) -> dict[str, np.ndarray]:
@@ -67,7 +136,27 @@ def model_inputs(case: Case) -> dict[str, np.ndarray]:
         "level_b": np.array([level_prior(i.level, a, b)[1] for i in inds], dtype=float),
         "reading_indicator": np.array([position[r.indicator] for r in case.readings], dtype=np.int64),
         "reading_level": np.array([r.level for r in case.readings], dtype=float),
-        "reading_sd": np.array([spec.model.reading_sd * grade_factor(r.grade) for r in case.readings], dtype=float),
+        "reading_sd": reading_sd(case),
+        **_evidence_inputs(case, position),
+    }
+
+
+def _evidence_inputs(case: Case, position: dict[str, int]) -> dict[str, np.ndarray]:
+    spec = case.spec
+    mean, var = uncoded_moments(*spec.model.level_prior)
+    k = len(spec.indicators)
+    refs = {r.id: i for i, r in enumerate(case.reference_cases)}
+    centres, sds = judgment_inputs(case)
+    return {
+        "uncoded_mean": np.full(k, mean),
+        "uncoded_var": np.full(k, var),
+        "ref_outcome": np.array([r.y for r in case.reference_cases], dtype=np.int64),
+        "coding_case": np.array([refs[c.case] for c in case.codings], dtype=np.int64),
+        "coding_indicator": np.array([position[c.indicator] for c in case.codings], dtype=np.int64),
+        "coding_level": np.array([c.level for c in case.codings], dtype=float),
+        "judgment_logit": centres,
+        "judgment_sd": sds,
+        "judgment_shared_sd": np.asarray(float(spec.model.judgment_shared_sd)),
     }
 
 
@@ -85,7 +174,7 @@ def build_model(case: Case):
     import pymc as pm
 
     inputs = model_inputs(case)
-    coords = {"indicator": case.indicator_ids, "reading": [r.id for r in case.readings]}
+    coords = data_coords(case)
     with pm.Model(coords=coords) as model:
         d = {name: pm.Data(name, inputs[name], dims=dim) for name, dim in DATA_DIMS.items()}
         base = pm.Normal("base", d["base_mu"], d["base_sigma"])
@@ -103,4 +192,63 @@ def build_model(case: Case):
         )
         log_odds = pm.Deterministic("log_odds", base + contribution.sum())
         pm.Deterministic("p", pm.math.sigmoid(log_odds))
+        _reference_likelihood(d, base, weight)
+        _judgment_likelihood(d, log_odds)
     return model
+
+
+def reference_logit(base, weight, sign, uncoded_mean, uncoded_var, coding_case, coding_indicator, coding_level, n_cases, xp=None):
+    """Log-odds of each reference case's outcome (uncoded levels integrated out approximately).
+
+    Works on pytensor tensors (``xp=None``) and, with ``xp=numpy``, on numpy arrays whose leading
+    axes are posterior draws (``base`` shape ``(S,)``, ``weight`` shape ``(S, K)``).
+    """
+    if xp is None:
+        import pytensor.tensor as pt
+
+        eff = sign * weight
+        neutral = base + (eff * uncoded_mean).sum()
+        shift = eff[coding_indicator] * (2.0 * coding_level - 1.0 - uncoded_mean[coding_indicator])
+        eta = neutral + pt.zeros(n_cases)[coding_case].inc(shift)
+        spread = sign**2 * weight**2 * uncoded_var
+        var = spread.sum() - pt.zeros(n_cases)[coding_case].inc(spread[coding_indicator])
+        return eta / pt.sqrt(1.0 + np.pi * pt.maximum(var, 0.0) / 8.0)
+    base = np.asarray(base, dtype=float)[..., None]
+    eff = np.asarray(sign) * np.asarray(weight, dtype=float)
+    eta = np.repeat(base + (eff * uncoded_mean).sum(-1, keepdims=True), n_cases, axis=-1)
+    shift = eff[..., coding_indicator] * (2.0 * np.asarray(coding_level) - 1.0 - np.asarray(uncoded_mean)[coding_indicator])
+    _add_last(eta, coding_case, shift)
+    spread = np.asarray(sign) ** 2 * np.asarray(weight, dtype=float) ** 2 * uncoded_var
+    var = np.repeat(spread.sum(-1, keepdims=True), n_cases, axis=-1)
+    _add_last(var, coding_case, -spread[..., coding_indicator])
+    return eta / np.sqrt(1.0 + np.pi * np.maximum(var, 0.0) / 8.0)
+
+
+def _add_last(target, index, values):
+    for j, i in enumerate(np.asarray(index, dtype=np.int64)):
+        target[..., i] += values[..., j]
+
+
+def _reference_likelihood(d, base, weight):
+    import pymc as pm
+
+    logit_p = reference_logit(
+        base, weight, d["sign"], d["uncoded_mean"], d["uncoded_var"], d["coding_case"],
+        d["coding_indicator"], d["coding_level"], d["ref_outcome"].shape[0],
+    )
+    pm.Bernoulli("reference_outcome", logit_p=logit_p, observed=d["ref_outcome"], dims="reference_case")
+
+
+def _judgment_likelihood(d, log_odds):
+    """The judgments' log-likelihood with their shared error integrated out (up to a constant).
+
+    ``-1/2 [sum_j P_j r_j^2 - s^2 (sum_j P_j r_j)^2 / (1 + s^2 sum_j P_j)]`` with ``r_j = c_j - log_odds``,
+    ``P_j = t_j^-2`` and ``s`` the shared sd: the Gaussian ``c ~ Normal(log_odds 1, diag(t^2) + s^2 1 1')``
+    by the Sherman-Morrison formula. It is zero when there are no judgments.
+    """
+    import pymc as pm
+
+    prec = d["judgment_sd"] ** -2.0
+    r = d["judgment_logit"] - log_odds
+    s2 = d["judgment_shared_sd"] ** 2
+    pm.Potential("judgments", -0.5 * ((prec * r**2).sum() - s2 * (prec * r).sum() ** 2 / (1.0 + s2 * prec.sum())))

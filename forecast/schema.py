@@ -77,6 +77,10 @@ class BaseRate(Strict):
 class ModelSettings(Strict):
     level_prior: tuple[Annotated[float, Field(gt=0)], Annotated[float, Field(gt=0)]] = (2.0, 2.0)
     reading_sd: Annotated[float, Field(gt=0.0, le=0.5)] = 0.12
+    # issue 5: evidence and scores (docs/model.md)
+    half_life_days: Annotated[float, Field(gt=0.0)] | None = None
+    judgment_sd: Annotated[float, Field(gt=0.0, le=5.0)] = 1.0
+    judgment_shared_sd: Annotated[float, Field(ge=0.0, le=5.0)] = 0.5
 
 
 class Indicator(Strict):
