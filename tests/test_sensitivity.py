@@ -1,0 +1,121 @@
+"""Sensitivity: the level curve against numpy, the sign test, tipping points, prior sensitivity, the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from forecast.scenarios import Draws
+from forecast.sensitivity import level_curve, tipping_points, tornado
+from forecast.words import band_index
+from tests.test_scenarios import fake_result, numpy_p
+
+
+def test_level_curve_matches_numpy(belarus):
+    result = fake_result(belarus)
+    d = Draws.from_forecast(result)
+    for k, ind in enumerate(belarus.indicator_ids[:3]):
+        for L in (0.0, 0.37, 1.0):
+            level = d.level.copy()
+            level[:, k] = L
+            assert level_curve(d, ind, [L])[0] == pytest.approx(numpy_p(d.base, d.weight, level, d.sign).mean(), rel=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["posterior", "scale"])
+def test_sign_follows_direction(belarus, kind):
+    """Raises: P at the high end >= P at the low end; lowers: the reverse."""
+    table = tornado(fake_result(belarus, seed=3), range=kind)
+    assert len(table) == len(belarus.indicators)
+    for _, row in table.iterrows():
+        assert row["level_high"] > row["level_low"]
+        if row["direction"] == "raises":
+            assert row["p_high"] >= row["p_low"]
+        else:
+            assert row["p_high"] <= row["p_low"]
+    assert list(table["swing"]) == sorted(table["swing"], reverse=True)
+    if kind == "scale":
+        assert (table["level_low"] == 0).all() and (table["level_high"] == 1).all()
+
+
+def test_posterior_range_is_the_5_95_quantiles(belarus):
+    result = fake_result(belarus)
+    table = tornado(result)
+    k = belarus.indicator_ids[2]
+    lo, hi = np.quantile(result.draws("level")[:, 2], [0.05, 0.95])
+    assert table.loc[k, "level_low"] == pytest.approx(lo) and table.loc[k, "level_high"] == pytest.approx(hi)
+
+
+def test_tipping_points_sit_on_band_edges(belarus):
+    result = fake_result(belarus)
+    result.draws("weight")[:] *= 3  # strong enough that some indicators can tip the band
+    d = Draws.from_forecast(result)
+    tips = tipping_points(result)
+    base_band = band_index(float(d.p().mean()))
+    found = 0
+    for k, row in tips.iterrows():
+        for way, step in (("up", 1), ("down", -1)):
+            level = row[f"level_{way}"]
+            if np.isnan(level):
+                # none within the scale: neither end of the scale reaches the edge
+                if row[f"{way}_band"] is not None:
+                    ends = (row["p_at_0"], row["p_at_1"])
+                    assert (max(ends) < row["up_edge"]) if way == "up" else (min(ends) >= row["down_edge"])
+                continue
+            found += 1
+            assert level_curve(d, k, [level])[0] == pytest.approx(row[f"{way}_edge"], abs=1e-4)
+            # just past the tipping level, the mean P is in the next band
+            nudge = 1e-3 * (1 if (row["direction"] == "raises") == (way == "up") else -1)
+            beyond = float(level_curve(d, k, [np.clip(level + nudge, 0, 1)])[0])
+            assert band_index(beyond) == base_band + step
+    assert found, "the fake posterior should have at least one tipping point"
+
+
+def test_tipping_none_within_the_scale_for_a_weak_indicator(belarus):
+    result = fake_result(belarus)
+    w = result.draws("weight")
+    w[:, 0] = 1e-6  # indicator 0 can no longer move anything
+    tips = tipping_points(result)
+    row = tips.loc[belarus.indicator_ids[0]]
+    assert np.isnan(row["level_up"]) and np.isnan(row["level_down"])
+    assert "none" in row["up_text"] and "none" in row["down_text"]
+
+
+@pytest.mark.slow
+def test_belarus_sensitivity_with_prior_check(belarus, fitted):
+    from forecast.sensitivity import THRESHOLD, analyse
+
+    sens = analyse(fitted, belarus)
+    for _, row in sens.tornado.iterrows():
+        assert (row["p_high"] >= row["p_low"]) == (row["direction"] == "raises") or row["swing"] == 0
+    prior = sens.prior
+    assert {"prior", "likelihood", "diagnosis"} <= set(prior.summary.columns)
+    assert "p" in prior.summary.index and "base" in prior.components.index
+    assert prior.verdict and str(THRESHOLD) in prior.verdict
+    data = sens.to_dict()
+    assert len(data["indicators"]) == len(belarus.indicators)
+    json.dumps(data)
+
+
+@pytest.mark.slow
+def test_cli_sensitivity_json(belarus, compiled, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    import forecast.fit
+    from forecast.cli import app
+
+    monkeypatch.setattr(forecast.fit, "compile_case", lambda case: compiled)
+    res = CliRunner().invoke(app, ["sensitivity", str(belarus.root), "--out", str(tmp_path), "--draws", "200", "--tune", "200", "--chains", "2", "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert {"indicators", "prior_sensitivity", "range", "run_dir"} <= set(data)
+    for ind in data["indicators"]:
+        assert {"id", "direction", "p_low", "p_high", "tipping_points"} <= set(ind)
+        assert set(ind["tipping_points"]) == {"up", "down"}
+        assert (ind["p_high"] >= ind["p_low"]) == (ind["direction"] == "raises") or ind["p_high"] == ind["p_low"]
+    assert data["prior_sensitivity"]["verdict"]
+    run = Path(data["run_dir"])
+    for stem in ("tornado", "tipping_points", "prior_sensitivity"):
+        assert all((run / f"{stem}.{ext}").exists() for ext in ("png", "svg", "pdf", "csv"))

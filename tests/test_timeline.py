@@ -1,0 +1,62 @@
+"""The timeline: as-of fits with one compiled model, at least two dates for Belarus, the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+SMALL = {"draws": 200, "tune": 200, "chains": 2, "seed": 5}
+
+
+def test_belarus_has_at_least_two_evidence_dates(belarus):
+    import datetime as dt
+
+    dates = belarus.evidence_dates
+    assert len(dates) >= 2
+    assert dt.date(2022, 3, 5) in dates and dt.date(2022, 12, 19) in dates
+
+
+@pytest.mark.slow
+def test_belarus_timeline(belarus, compiled):
+    from forecast import FitSettings
+    from forecast.fit import sample
+    from forecast.timeline import timeline
+
+    settings = FitSettings(**SMALL)
+    tl = timeline(belarus, settings, compiled=compiled)
+    table = tl.table
+    assert len(table) >= 2
+    assert list(table.index) == sorted(table.index)
+    assert table["readings"].is_monotonic_increasing
+    assert table["readings"].iloc[-1] == len(belarus.readings)
+    assert ((table["hdi_low"] <= table["mean"]) & (table["mean"] <= table["hdi_high"])).all()
+    # the last point is the full case, fitted the same way
+    full = sample(compiled, belarus, settings, progress=False)
+    assert table["mean"].iloc[-1] == pytest.approx(float(full.draws("p").mean()), rel=1e-12)
+    # the first point uses only the early readings
+    first = tl.results[table.index[0]]
+    assert all(r["date"] <= table.index[0].isoformat() for r in first.config["readings"])
+    data = tl.to_dict()
+    assert len(data["dates"]) == len(table)
+    assert {"date", "probability", "interval"} <= set(data["dates"][0])
+
+
+@pytest.mark.slow
+def test_cli_timeline_json(belarus, compiled, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    import forecast.fit
+    from forecast.cli import app
+
+    monkeypatch.setattr(forecast.fit, "compile_case", lambda case: compiled)
+    res = CliRunner().invoke(app, ["timeline", str(belarus.root), "--out", str(tmp_path), "--draws", "200", "--tune", "200", "--chains", "2", "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert len(data["dates"]) >= 2
+    for d in data["dates"]:
+        assert {"date", "probability", "interval", "words"} <= set(d)
+        assert d["interval"][0] <= d["probability"] <= d["interval"][1]
+    run = Path(data["run_dir"])
+    assert all((run / f"timeline.{ext}").exists() for ext in ("png", "svg", "pdf", "csv"))
