@@ -277,3 +277,122 @@ def timeline(
         return summary, (folder / "summary.md").read_text(encoding="utf-8")
 
     _whatif_run("timeline", case_dir, out, seed, draws, tune, chains, json_out, work)
+
+
+# --- evidence and scores (issue 5) ---
+
+
+def _write_figure(plot, folder: Path, stem: str, *args, **kwargs) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from forecast.charts import save_figure
+
+    fig = plot(*args, **kwargs)
+    save_figure(fig, folder / stem)
+    plt.close(fig)
+
+
+@app.command()
+def score(
+    case_dir: CaseDir,
+    out: Out = Path("runs"),
+    seed: Seed = 0,
+    draws: Draws = 1000,
+    tune: Tune = 1000,
+    chains: Chains = 4,
+    json_out: Json = False,
+) -> None:
+    """Score a resolved case: its forecast at each evidence date against the outcome (Brier, log score)."""
+    from forecast.backtest import score_over_time
+    from forecast.evidence_charts import plot_scores, scores_data
+    from forecast.fit import FitSettings, compile_case
+    from forecast.runs import run_folder, run_name
+
+    con = console(json_out)
+    case = load(case_dir)
+    if case.spec.question.outcome is None:
+        fail(f"{case_dir}: the question has not resolved; set [question] outcome = \"yes\" or \"no\" in case.toml to score it")
+    settings = FitSettings(draws=draws, tune=tune, chains=chains, seed=seed)
+    with run_folder(out, run_name(case.id, "score", seed)) as folder:
+        with con.status("Compiling the model (the first time in a new environment takes a while)..."):
+            compiled = compile_case(case)
+        with con.status(f"Fitting the case as of each of {len(case.evidence_dates)} evidence dates..."):
+            result = score_over_time(case, compiled, settings)
+        summary = {"case": case.id, "question": case.spec.question.text, **result.summary(), "settings": {"seed": seed, "draws": draws, "tune": tune, "chains": chains}}
+        scores_data(result).to_csv(folder.path / "scores.csv", index=False)
+        _write_figure(plot_scores, folder.path, "scores", result, title=case.spec.case.title)
+        lines = [f"# {case.spec.case.title}: scores", "", f"**{case.spec.question.text}** Outcome: **{result.outcome}**.", "",
+                 "| as of | readings | judgments | P(event) | Brier | log score |", "|---|---|---|---|---|---|"]
+        lines += [f"| {r['date']} | {r['readings']} | {r['judgments']} | {r['p']:.1%} | {r['brier']:.3f} | {r['log_score']:.3f} |" for r in summary["rows"]]
+        lines += ["", f"Mean over the {summary['n_dates']} evidence dates: Brier **{summary['brier']:.3f}**, log score **{summary['log_score']:.3f}** "
+                  "(Brier 0 is perfect and 0.25 is a constant 50 %; log score 0 is perfect and -0.693 is a constant 50 %)."]
+        markdown = "\n".join(lines) + "\n"
+        (folder.path / "summary.md").write_text(markdown, encoding="utf-8")
+        (folder.path / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
+    summary["run_dir"] = str(folder.final)
+    from rich.markdown import Markdown
+
+    con.print(Markdown(markdown))
+    con.print(f"\nWritten to [bold]{folder.final}[/]")
+    if json_out:
+        emit_json(summary)
+
+
+@app.command()
+def backtest(
+    case_dir: CaseDir,
+    out: Out = Path("runs"),
+    seed: Seed = 0,
+    draws: Draws = 1000,
+    tune: Tune = 1000,
+    chains: Chains = 4,
+    bins: Annotated[int, typer.Option("--bins", help="Calibration bins of equal width.", min=2)] = 5,
+    json_out: Json = False,
+) -> None:
+    """Leave-one-out over the case's reference cases: Brier of the model against the base rate and equal weights."""
+    from forecast.backtest import leave_one_out
+    from forecast.evidence_charts import plot_calibration, plot_weights_learned, weights_learned_data
+    from forecast.fit import FitSettings, compile_case, sample
+    from forecast.runs import run_folder, run_name
+
+    con = console(json_out)
+    case = load(case_dir)
+    if len(case.reference_cases) < 2:
+        fail(f"{case_dir}: a backtest needs at least two reference cases (reference_cases.csv), found {len(case.reference_cases)}")
+    settings = FitSettings(draws=draws, tune=tune, chains=chains, seed=seed)
+    with run_folder(out, run_name(case.id, "backtest", seed)) as folder:
+        with con.status("Compiling the model (the first time in a new environment takes a while)..."):
+            compiled = compile_case(case)
+        with con.status(f"Leave-one-out over {len(case.reference_cases)} reference cases (3 fits each)..."):
+            bt = leave_one_out(case, compiled, settings)
+        with con.status("Fitting the full case for the weights' prior and posterior..."):
+            full = sample(compiled, case, settings, progress=False)
+        summary = {"case": case.id, **bt.summary(), "settings": {"seed": seed, "draws": draws, "tune": tune, "chains": chains, "bins": bins}}
+        bt.table.to_csv(folder.path / "backtest.csv", index=False)
+        bt.calibration(bins).to_csv(folder.path / "calibration.csv", index=False)
+        weights = weights_learned_data(full)
+        weights.to_csv(folder.path / "weights.csv")
+        _write_figure(plot_calibration, folder.path, "calibration", bt, bins=bins, title=case.spec.case.title)
+        _write_figure(plot_weights_learned, folder.path, "weights", full)
+        verdict = "beats" if summary["brier_model"] < summary["brier_base_rate"] else "does not beat"
+        lines = [f"# {case.spec.case.title}: leave-one-out backtest", "",
+                 f"{summary['n_cases']} reference cases ({summary['n_yes']} yes). Lower Brier is better; a constant 50 % scores 0.25.", "",
+                 "| forecaster | Brier | log score |", "|---|---|---|"]
+        for name, label in (("model", "model (weights learned)"), ("base_rate", "base rate alone"), ("equal_weights", "all weights equal"), ("stated_weights", "analyst's stated weights, no reference cases")):
+            lines.append(f"| {label} | {summary[f'brier_{name}']:.3f} | {summary[f'log_score_{name}']:.3f} |")
+        lines += ["", f"The model **{verdict}** the base rate alone on these cases.", "",
+                  "| indicator | prior median | posterior median | posterior / prior 90 % width |", "|---|---|---|---|"]
+        lines += [f"| {r['name']} | {r['prior_median']:.2f} | {r['posterior_median']:.2f} | {r['width_ratio']:.2f} |" for _, r in weights.iterrows()]
+        markdown = "\n".join(lines) + "\n"
+        (folder.path / "summary.md").write_text(markdown, encoding="utf-8")
+        (folder.path / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
+    summary["run_dir"] = str(folder.final)
+    from rich.markdown import Markdown
+
+    con.print(Markdown(markdown))
+    con.print(f"\nWritten to [bold]{folder.final}[/]")
+    if json_out:
+        emit_json(summary)
