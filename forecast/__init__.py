@@ -30,14 +30,17 @@ _EXPORTS = {
     "FitSettings": "forecast.fit",
     "Forecast": "forecast.result",
     "describe": "forecast.words",
+    "WhatIf": "forecast.whatif",
     "words_for": "forecast.words",
 }
-_MODULES = {"charts", "runs", "priors", "model", "words", "schema", "editing", "editor", "live", "batch"}
+_MODULES = {"charts", "runs", "priors", "model", "words", "schema", "editing", "editor", "live", "batch", "scenarios", "sensitivity", "timeline", "whatif", "whatif_charts"}
 
 __all__ = sorted([*_EXPORTS, *_MODULES])
 
 if TYPE_CHECKING:
     from forecast import batch, charts, editing, editor, live, model, priors, runs, schema, words
+    from forecast import scenarios, sensitivity, timeline, whatif, whatif_charts
+    from forecast.whatif import WhatIf
     from forecast.case import Case, load_case
     from forecast.errors import CaseError, Problem
     from forecast.fit import FitSettings, fit
