@@ -331,7 +331,8 @@ def plot_timeline(tl, *, figsize=(9.5, 5.0)):
                 ecolor="#333333", elinewidth=1.5, capsize=5, ms=7, mfc="white", mew=2)
     for xi, (_, row) in zip(x, data.iterrows()):
         ax.annotate(f"{row['mean']:.0%} {row['words']}\n{row['readings']} readings (+{row['new_readings']})", (xi, row["mean"]),
-                    xytext=(8, 0), textcoords="offset points", fontsize=8, va="center")
+                    xytext=(10, 16), textcoords="offset points", fontsize=8, va="bottom",
+                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85})
     span = (x.max() - x.min()) if len(x) > 1 else pd.Timedelta(days=60)
     ax.set_xlim(x.min() - span * 0.1, x.max() + span * 0.25)
     ax.set_ylim(0, ymax)
