@@ -134,7 +134,7 @@ class Editor:
     """
 
     def __init__(self, case: Case | str | Path, *, live: LiveModel | None = None, compiled=None,
-                 draws: int = 500, tune: int = 500, chains: int = 4, seed: int = 0):
+                 draws: int = 1000, tune: int = 300, chains: int = 2, seed: int = 0):
         import ipywidgets as w
 
         self.saved = case if isinstance(case, Case) else load_case(case)
