@@ -192,10 +192,13 @@ class Editor:
         self._render()
 
     # -- state -------------------------------------------------------------------------------
-    @staticmethod
-    def _level_start(ind) -> float:
-        """Where the level slider starts: the stated level, or the prior's mode (no judgment yet)."""
-        return ind.level if ind.level is not None else 0.5
+    def _level_start(self, ind) -> float:
+        """Where the level slider starts: the stated level, or the case's level prior's mode (no judgment yet)."""
+        if ind.level is not None:
+            return ind.level
+        a, b = self.saved.spec.model.level_prior
+        centre = (a - 1) / (a + b - 2) if a > 1 and b > 1 else a / (a + b)
+        return round(float(centre), 2)
 
     def edit_list(self) -> list[Edit]:
         return [Edit(i, f, v) for (i, f), v in self.edits.items()]
