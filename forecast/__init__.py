@@ -33,7 +33,7 @@ _EXPORTS = {
     "WhatIf": "forecast.whatif",
     "words_for": "forecast.words",
 }
-_MODULES = {"charts", "runs", "priors", "model", "words", "schema", "editing", "editor", "live", "batch", "scenarios", "sensitivity", "timeline", "whatif", "whatif_charts"}
+_MODULES = {"charts", "runs", "priors", "model", "words", "schema", "editing", "editor", "live", "batch", "scenarios", "sensitivity", "timeline", "whatif", "whatif_charts", "evidence", "scoring", "backtest", "evidence_charts", "simulate"}
 
 __all__ = sorted([*_EXPORTS, *_MODULES])
 

@@ -77,7 +77,6 @@ def test_score_command(tmp_path):
     assert {"scores.csv", "scores.png", "scores.svg", "scores.pdf", "summary.json", "summary.md"} <= {p.name for p in folder.iterdir()}
 
 
-@pytest.mark.slow
 def test_score_refuses_an_unresolved_case(case_copy):
     from typer.testing import CliRunner
 
