@@ -135,19 +135,9 @@ class Backtest:
 
 def _draws(compiled, inputs: dict, settings) -> tuple[np.ndarray, np.ndarray]:
     """Posterior draws of ``base`` (S,) and ``weight`` (S, K) for these inputs."""
-    import nutpie
+    from forecast.fit import draw
 
-    tree = nutpie.sample(
-        compiled.with_data(**inputs),
-        draws=settings.draws,
-        tune=settings.tune,
-        chains=settings.chains,
-        cores=min(settings.chains, 2),
-        seed=settings.seed,
-        save_warmup=False,
-        progress_bar=False,
-    )
-    post = tree["posterior"]
+    post = draw(compiled, inputs, settings)["posterior"]
     base = post["base"].values.reshape(-1)
     weight = post["weight"].values.reshape(-1, post["weight"].shape[-1])
     return base, weight

@@ -8,12 +8,15 @@ exactly one JSON object.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+
+os.environ.setdefault("MPLBACKEND", "Agg")  # charts are written to files, never shown
 
 app = typer.Typer(
     name="forecast",
@@ -95,20 +98,23 @@ def run(
         result = sample(compiled, case, settings, progress=True)
         with con.status("Writing charts and tables..."):
             summary = write_outputs(result, case, folder.path)
-    summary["run_dir"] = str(folder.final)
-    report(con, summary_markdown(result), summary)
-    if json_out:
-        emit_json(summary)
+    publish(con, summary_markdown(result), summary, folder.final, json_out, warnings=result.diagnostics().warnings)
 
 
-def report(con: Console, markdown: str, summary: dict) -> None:
-    """Print a summary in words, its diagnostics warnings loudly, and where it was written."""
+def publish(con: Console, markdown: str, summary: dict, run_dir: Path, json_out: bool, warnings=()) -> None:
+    """Print a summary in words, any diagnostics warnings loudly, and where it was written.
+
+    With ``json_out``, the summary (plus ``run_dir``) is also printed on stdout as one JSON object.
+    """
     from rich.markdown import Markdown
 
+    summary["run_dir"] = str(run_dir)
     con.print(Markdown(markdown))
-    for warning in summary["diagnostics"]["warnings"]:
+    for warning in warnings:
         con.print(f"[bold red]WARNING: {warning}[/]")
-    con.print(f"\nWritten to [bold]{summary['run_dir']}[/]")
+    con.print(f"\nWritten to [bold]{run_dir}[/]")
+    if json_out:
+        emit_json(summary)
 
 
 def main() -> None:
@@ -166,6 +172,7 @@ NoPrior = Annotated[bool, typer.Option("--no-prior", help="Skip the power-scalin
 def _whatif_run(command: str, case_dir: Path, out: Path, seed: int, draws: int, tune: int, chains: int, json_out: bool, work) -> None:
     """Shared body of the what-if commands: load, compile once, fit the baseline, ``work``, write a run folder."""
     from forecast.fit import FitSettings
+    from forecast.report import write_summary
     from forecast.runs import run_folder, run_name
     from forecast.whatif import WhatIf
 
@@ -184,16 +191,8 @@ def _whatif_run(command: str, case_dir: Path, out: Path, seed: int, draws: int, 
                                            "divergences": diag.divergences, "ok": diag.ok, "warnings": diag.warnings}
         summary["settings"] = {"draws": draws, "tune": tune, "chains": chains, "seed": seed}
         summary["input_hash"] = case.input_hash()
-        (folder.path / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
-    summary["run_dir"] = str(folder.final)
-    from rich.markdown import Markdown
-
-    con.print(Markdown(markdown))
-    for warning in diag.warnings:
-        con.print(f"[bold red]WARNING: {warning}[/]")
-    con.print(f"\nWritten to [bold]{summary['run_dir']}[/]")
-    if json_out:
-        emit_json(summary)
+        write_summary(folder.path, summary, markdown)
+    publish(con, markdown, summary, folder.final, json_out, warnings=diag.warnings)
 
 
 @app.command()
@@ -282,19 +281,6 @@ def timeline(
 # --- evidence and scores (issue 5) ---
 
 
-def _write_figure(plot, folder: Path, stem: str, *args, **kwargs) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from forecast.charts import save_figure
-
-    fig = plot(*args, **kwargs)
-    save_figure(fig, folder / stem)
-    plt.close(fig)
-
-
 @app.command()
 def score(
     case_dir: CaseDir,
@@ -309,6 +295,7 @@ def score(
     from forecast.backtest import score_over_time
     from forecast.evidence_charts import plot_scores, scores_data
     from forecast.fit import FitSettings, compile_case
+    from forecast.report import write_chart, write_summary
     from forecast.runs import run_folder, run_name
 
     con = console(json_out)
@@ -323,22 +310,15 @@ def score(
             result = score_over_time(case, compiled, settings)
         summary = {"case": case.id, "question": case.spec.question.text, **result.summary(), "settings": {"seed": seed, "draws": draws, "tune": tune, "chains": chains}}
         scores_data(result).to_csv(folder.path / "scores.csv", index=False)
-        _write_figure(plot_scores, folder.path, "scores", result, title=case.spec.case.title)
+        write_chart(folder.path, "scores", plot_scores(result, title=case.spec.case.title))
         lines = [f"# {case.spec.case.title}: scores", "", f"**{case.spec.question.text}** Outcome: **{result.outcome}**.", "",
                  "| as of | readings | judgments | P(event) | Brier | log score |", "|---|---|---|---|---|---|"]
         lines += [f"| {r['date']} | {r['readings']} | {r['judgments']} | {r['p']:.1%} | {r['brier']:.3f} | {r['log_score']:.3f} |" for r in summary["rows"]]
         lines += ["", f"Mean over the {summary['n_dates']} evidence dates: Brier **{summary['brier']:.3f}**, log score **{summary['log_score']:.3f}** "
                   "(Brier 0 is perfect and 0.25 is a constant 50 %; log score 0 is perfect and -0.693 is a constant 50 %)."]
         markdown = "\n".join(lines) + "\n"
-        (folder.path / "summary.md").write_text(markdown, encoding="utf-8")
-        (folder.path / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
-    summary["run_dir"] = str(folder.final)
-    from rich.markdown import Markdown
-
-    con.print(Markdown(markdown))
-    con.print(f"\nWritten to [bold]{folder.final}[/]")
-    if json_out:
-        emit_json(summary)
+        write_summary(folder.path, summary, markdown)
+    publish(con, markdown, summary, folder.final, json_out)
 
 
 @app.command()
@@ -356,6 +336,7 @@ def backtest(
     from forecast.backtest import leave_one_out
     from forecast.evidence_charts import plot_calibration, plot_weights_learned, weights_learned_data
     from forecast.fit import FitSettings, compile_case, sample
+    from forecast.report import write_chart, write_summary
     from forecast.runs import run_folder, run_name
 
     con = console(json_out)
@@ -375,8 +356,8 @@ def backtest(
         bt.calibration(bins).to_csv(folder.path / "calibration.csv", index=False)
         weights = weights_learned_data(full)
         weights.to_csv(folder.path / "weights.csv")
-        _write_figure(plot_calibration, folder.path, "calibration", bt, bins=bins, title=case.spec.case.title)
-        _write_figure(plot_weights_learned, folder.path, "weights", full)
+        write_chart(folder.path, "calibration", plot_calibration(bt, bins=bins, title=case.spec.case.title))
+        write_chart(folder.path, "weights", plot_weights_learned(full))
         verdict = "beats" if summary["brier_model"] < summary["brier_base_rate"] else "does not beat"
         lines = [f"# {case.spec.case.title}: leave-one-out backtest", "",
                  f"{summary['n_cases']} reference cases ({summary['n_yes']} yes). Lower Brier is better; a constant 50 % scores 0.25.", "",
@@ -387,12 +368,5 @@ def backtest(
                   "| indicator | prior median | posterior median | posterior / prior 90 % width |", "|---|---|---|---|"]
         lines += [f"| {r['name']} | {r['prior_median']:.2f} | {r['posterior_median']:.2f} | {r['width_ratio']:.2f} |" for _, r in weights.iterrows()]
         markdown = "\n".join(lines) + "\n"
-        (folder.path / "summary.md").write_text(markdown, encoding="utf-8")
-        (folder.path / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
-    summary["run_dir"] = str(folder.final)
-    from rich.markdown import Markdown
-
-    con.print(Markdown(markdown))
-    con.print(f"\nWritten to [bold]{folder.final}[/]")
-    if json_out:
-        emit_json(summary)
+        write_summary(folder.path, summary, markdown)
+    publish(con, markdown, summary, folder.final, json_out)

@@ -48,6 +48,25 @@ def compile_case(case: Case):
     return nutpie.compile_pymc_model(build_model(case))
 
 
+def draw(compiled, inputs: dict, settings: FitSettings, *, progress: bool = False):
+    """Run nutpie on ``compiled`` with data ``inputs``: the raw DataTree (posterior, sample stats).
+
+    Every fit in the package goes through here, so they all sample with the same settings and seeding.
+    """
+    import nutpie
+
+    return nutpie.sample(
+        compiled.with_data(**inputs),
+        draws=settings.draws,
+        tune=settings.tune,
+        chains=settings.chains,
+        cores=min(settings.chains, 2),
+        seed=settings.seed,
+        save_warmup=False,
+        progress_bar=progress,
+    )
+
+
 def sample(compiled, case: Case, settings: FitSettings, *, progress: bool = True) -> Forecast:
     """Sample an already compiled model with ``case``'s data and wrap the result.
 
@@ -65,16 +84,7 @@ def sample(compiled, case: Case, settings: FitSettings, *, progress: bool = True
     import xarray as xr
 
     inputs = model_inputs(case)
-    tree = nutpie.sample(
-        compiled.with_data(**inputs),
-        draws=settings.draws,
-        tune=settings.tune,
-        chains=settings.chains,
-        cores=min(settings.chains, 2),
-        seed=settings.seed,
-        save_warmup=False,
-        progress_bar=progress,
-    )
+    tree = draw(compiled, inputs, settings, progress=progress)
     stats = tree["sample_stats"].to_dataset()
     stats = stats.drop_vars([v for v in stats.data_vars if stats[v].dtype == object])
     coords = data_coords(case)

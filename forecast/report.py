@@ -52,13 +52,32 @@ def summary_markdown(result: Forecast, hdi_prob: float = DEFAULT_HDI_PROB) -> st
     return "\n".join(lines) + "\n"
 
 
-def write_outputs(result: Forecast, case, folder: Path, hdi_prob: float = DEFAULT_HDI_PROB) -> dict:
-    """Write every output of a fitted case into ``folder`` and return the summary dict."""
-    import matplotlib
+def write_chart(folder: Path, name: str, fig, data=None) -> None:
+    """Save ``fig`` as ``name.png/.svg/.pdf`` in ``folder``, close it, and write its data twin as ``name.csv``.
 
-    matplotlib.use("Agg")
+    The CSV keeps the DataFrame's index when it is meaningful (named, e.g. ``indicator``).
+    """
     import matplotlib.pyplot as plt
 
+    from forecast.charts import save_figure
+
+    folder = Path(folder)
+    save_figure(fig, folder / name)
+    plt.close(fig)
+    if data is not None:
+        data.to_csv(folder / f"{name}.csv", index=data.index.name is not None)
+
+
+def write_summary(folder: Path, summary: dict, markdown: str) -> dict:
+    """Write ``summary.json`` and ``summary.md`` into ``folder`` and return ``summary``."""
+    folder = Path(folder)
+    (folder / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
+    (folder / "summary.md").write_text(markdown, encoding="utf-8")
+    return summary
+
+
+def write_outputs(result: Forecast, case, folder: Path, hdi_prob: float = DEFAULT_HDI_PROB) -> dict:
+    """Write every output of a fitted case into ``folder`` and return the summary dict."""
     from forecast import charts
 
     folder = Path(folder)
@@ -67,12 +86,6 @@ def write_outputs(result: Forecast, case, folder: Path, hdi_prob: float = DEFAUL
         ("probability", charts.plot_probability, charts.probability_data),
         ("contributions", charts.plot_contributions, charts.contributions_data),
     ):
-        fig = plot(result, hdi_prob=hdi_prob)
-        charts.save_figure(fig, folder / name)
-        plt.close(fig)
-        data(result, hdi_prob=hdi_prob).to_csv(folder / f"{name}.csv")
+        write_chart(folder, name, plot(result, hdi_prob=hdi_prob), data(result, hdi_prob=hdi_prob))
     case.readings_table().to_csv(folder / "evidence.csv")
-    summary = result.to_dict(hdi_prob)
-    (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    (folder / "summary.md").write_text(summary_markdown(result, hdi_prob), encoding="utf-8")
-    return summary
+    return write_summary(folder, result.to_dict(hdi_prob), summary_markdown(result, hdi_prob))

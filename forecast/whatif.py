@@ -17,9 +17,10 @@ data (CSV), ``summary.json`` (the CLI's ``--json`` object) and ``summary.md``.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
+
+from forecast.report import write_chart, write_summary
 
 
 class WhatIf:
@@ -96,29 +97,6 @@ def _needs_refit(scenarios) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
-def _charts(folder: Path, items) -> list[str]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from forecast.charts import save_figure
-
-    written = []
-    for name, fig, data in items:
-        save_figure(fig, folder / name)
-        plt.close(fig)
-        data.to_csv(folder / f"{name}.csv", index=False)
-        written.append(name)
-    return written
-
-
-def _finish(folder: Path, summary: dict[str, Any], markdown: str) -> dict[str, Any]:
-    (folder / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
-    (folder / "summary.md").write_text(markdown, encoding="utf-8")
-    return summary
-
-
 def write_scenarios(report, folder, baseline=None) -> dict[str, Any]:
     """Charts ``scenarios`` and ``attribution`` (+ CSVs), ``summary.json``, ``summary.md``; returns the summary."""
     from forecast import whatif_charts as wc
@@ -126,8 +104,8 @@ def write_scenarios(report, folder, baseline=None) -> dict[str, Any]:
     folder = Path(folder)
     if baseline is not None:
         baseline.save(folder / "forecast.nc")
-    _charts(folder, [("scenarios", wc.plot_scenarios(report), wc.scenarios_data(report)),
-                     ("attribution", wc.plot_attribution(report), wc.attribution_data(report))])
+    write_chart(folder, "scenarios", wc.plot_scenarios(report), wc.scenarios_data(report))
+    write_chart(folder, "attribution", wc.plot_attribution(report), wc.attribution_data(report))
     summary = report.to_dict()
     b = summary["baseline"]
     lines = [f"# Scenarios: {report.question}", "",
@@ -140,7 +118,7 @@ def write_scenarios(report, folder, baseline=None) -> dict[str, Any]:
     for s in summary["scenarios"]:
         lines.append(f"- **{s['name']}** ({s['difference'] * 100:+.1f} pts): "
                      + "; ".join(f"{a['change']} {a['difference'] * 100:+.1f}" for a in s["attribution"]))
-    return _finish(folder, summary, "\n".join(lines) + "\n")
+    return write_summary(folder, summary, "\n".join(lines) + "\n")
 
 
 def write_sensitivity(sens, result, folder) -> dict[str, Any]:
@@ -153,7 +131,8 @@ def write_sensitivity(sens, result, folder) -> dict[str, Any]:
     if sens.prior is not None:
         items.append(("prior_sensitivity", wc.plot_prior_sensitivity(sens), wc.prior_sensitivity_data(sens)))
         sens.prior.summary.to_csv(folder / "psense_summary.csv")
-    _charts(folder, items)
+    for name, fig, data in items:
+        write_chart(folder, name, fig, data)
     summary = sens.to_dict()
     b = summary["baseline"]
     lines = [f"# Sensitivity: {sens.question}", "", f"Baseline: **{b['probability']:.1%}** ({b['words']}).", "",
@@ -165,7 +144,7 @@ def write_sensitivity(sens, result, folder) -> dict[str, Any]:
                      f"{i['swing'] * 100:.1f} pts | {t['up']['text']} | {t['down']['text']} |")
     if sens.prior is not None:
         lines += ["", "## Prior sensitivity (power-scaling)", "", sens.prior.verdict]
-    return _finish(folder, summary, "\n".join(lines) + "\n")
+    return write_summary(folder, summary, "\n".join(lines) + "\n")
 
 
 def write_timeline(tl, folder) -> dict[str, Any]:
@@ -173,9 +152,9 @@ def write_timeline(tl, folder) -> dict[str, Any]:
     from forecast import whatif_charts as wc
 
     folder = Path(folder)
-    _charts(folder, [("timeline", wc.plot_timeline(tl), wc.timeline_data(tl))])
+    write_chart(folder, "timeline", wc.plot_timeline(tl), wc.timeline_data(tl))
     summary = tl.to_dict()
     lines = [f"# Timeline: {tl.question}", "", "| as of | readings | P | interval | words |", "|---|---|---|---|---|"]
     for d in summary["dates"]:
         lines.append(f"| {d['date']} | {d['readings']} | {d['probability']:.1%} | {d['hdi_low']:.1%}–{d['hdi_high']:.1%} | {d['words']} |")
-    return _finish(folder, summary, "\n".join(lines) + "\n")
+    return write_summary(folder, summary, "\n".join(lines) + "\n")

@@ -122,7 +122,7 @@ def plot_attribution(report, *, figsize=(9.5, 6.0)):
 
     data = attribution_data(report)
     fig, ax = plt.subplots(figsize=figsize, layout="constrained")
-    labels, y, pos = [], [], 0.0
+    pos = 0.0
     ticks = []
     for sid, group in data.groupby("scenario", sort=False):
         total = group["scenario_difference"].iloc[0]
