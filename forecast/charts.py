@@ -188,7 +188,7 @@ def _footer(fig, result, extra: str = "") -> None:
     fit = result.config.get("fit", {})
     n = fit.get("draws", 0) * fit.get("chains", 0)
     text = (
-        f"Evidence up to {result.evidence_date} · {len(result.config['readings'])} readings · "
+        f"Evidence up to {result.evidence_date} · {result.evidence_counts()} · "
         f"{n:,} posterior draws, seed {fit.get('seed')} · inputs {result.input_hash[:10]}. {extra}"
     )
     fig.get_layout_engine().set(rect=(0, 0.07, 1, 0.93))

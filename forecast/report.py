@@ -28,8 +28,7 @@ def summary_markdown(result: Forecast, hdi_prob: float = DEFAULT_HDI_PROB) -> st
         "",
         f"**{result.question}**",
         "",
-        f"Evidence up to {result.evidence_date}; {len(result.config['readings'])} readings from "
-        f"{len({r['source'] for r in result.config['readings']})} sources.",
+        f"Evidence up to {result.evidence_date}: {result.evidence_counts()}.",
         "",
         f"**P(event) = {row['mean']:.1%}**: *{row['band']}*. Median {row['median']:.1%}; "
         f"{hdi_prob:.0%} HDI {row['hdi_low']:.1%} to {row['hdi_high']:.1%}.",

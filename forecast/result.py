@@ -98,8 +98,20 @@ class Forecast:
 
     @property
     def evidence_date(self) -> str | None:
-        dates = [r["date"] for r in self.config["readings"]]
+        """The date of the latest reading or judgment (ISO), as :attr:`forecast.case.Case.evidence_date`."""
+        dates = [r["date"] for r in [*self.config["readings"], *self.config.get("judgments", [])]]
         return max(dates) if dates else None
+
+    def evidence_counts(self) -> str:
+        """``"26 readings from 3 sources, 22 reference cases, 1 expert judgment"`` (empty parts left out)."""
+        cfg = self.config
+        n_src = len({r["source"] for r in cfg["readings"]})
+        parts = [f"{len(cfg['readings'])} readings from {n_src} source{'s' * (n_src != 1)}"]
+        for key, word in (("reference_cases", "reference case"), ("judgments", "expert judgment")):
+            n = len(cfg.get(key, []))
+            if n:
+                parts.append(f"{n} {word}{'s' * (n != 1)}")
+        return ", ".join(parts)
 
     @property
     def indicators(self) -> list[dict]:
