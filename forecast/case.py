@@ -11,11 +11,7 @@ marks become straight ones, so ``’`` matches ``'``.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,17 +21,10 @@ import pydantic
 from forecast.errors import CaseError, Problem
 from forecast.priors import effective_weight
 from forecast.schema import DEFAULT_SCALE, READING_COLUMNS, SOURCE_COLUMNS, CaseFile, Reading, Source
+from forecast.validation import csv_rows, normalise, parse_level, parse_toml, read_text, schema_problems, toml_line
 
 CASE_FILE = "case.toml"
 READINGS_FILE = "readings.csv"
-
-_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " "})
-
-
-def normalise(text: str) -> str:
-    """Text for quote matching: typographic quotes made straight, whitespace runs made one space."""
-    return re.sub(r"\s+", " ", text.translate(_QUOTES)).strip()
-
 
 @dataclass
 class Case:
@@ -229,40 +218,24 @@ def load_case(path: str | Path) -> Case:
     )
 
 
-def _read_text(path: Path, what: str, fix: str, problems: list[Problem]) -> str | None:
-    if not path.is_file():
-        problems.append(Problem(path, what, "file not found", fix))
-        return None
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(path, what, f"is not UTF-8 text ({exc.reason} at byte {exc.start})", "save the file as UTF-8"))
-        return None
-
-
 def _load_spec(path: Path, problems: list[Problem]) -> CaseFile | None:
-    text = _read_text(path, "case.toml", "create case.toml as described in docs/case-format.md", problems)
+    text = read_text(path, "case.toml", "create case.toml as described in docs/case-format.md", problems)
     if text is None:
         return None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"line (\d+)", str(exc))
-        problems.append(Problem(path, "TOML syntax", str(exc), "correct the TOML syntax at that line (strings need quotes, tables [name], arrays [a, b])", int(m.group(1)) if m else None))
+    data = parse_toml(path, text, problems)
+    if data is None:
         return None
     lines = text.splitlines()
     try:
         spec = CaseFile.model_validate(data)
     except pydantic.ValidationError as exc:
-        for err in exc.errors():
-            loc = err["loc"]
-            problems.append(Problem(path, _dotted(loc), _message(err), _fix(err), _toml_line(lines, loc)))
+        problems.extend(schema_problems(path, exc, line=lambda loc: toml_line(lines, loc)))
         return None
     seen: set[str] = set()
     for k, ind in enumerate(spec.indicators):
         if ind.id in seen:
             loc = ("indicators", k, "id")
-            problems.append(Problem(path, _dotted(loc), f"duplicate indicator id {ind.id!r}", "give each indicator its own id", _toml_line(lines, loc)))
+            problems.append(Problem(path, f"indicators[{k}].id", f"duplicate indicator id {ind.id!r}", "give each indicator its own id", toml_line(lines, loc)))
         seen.add(ind.id)
     return spec
 
@@ -270,19 +243,18 @@ def _load_spec(path: Path, problems: list[Problem]) -> CaseFile | None:
 def _load_sources(path: Path, problems: list[Problem]) -> tuple[dict[str, Source], dict[str, str]]:
     sources: dict[str, Source] = {}
     texts: dict[str, str] = {}
-    for line, row in _csv_rows(path, SOURCE_COLUMNS, ("author", "url", "date_note"), problems):
+    for line, row in csv_rows(path, SOURCE_COLUMNS, ("author", "url", "date_note"), problems):
         try:
             src = Source.model_validate(row)
         except pydantic.ValidationError as exc:
-            for err in exc.errors():
-                problems.append(Problem(path, f"row {row.get('id') or line}, column {_dotted(err['loc'])}", _message(err), _fix(err), line))
+            problems.extend(schema_problems(path, exc, where=f"row {row.get('id') or line}, column ", line=line))
             continue
         if src.id in sources:
             problems.append(Problem(path, f"row {src.id}, column id", f"duplicate source id {src.id!r}", "give each source its own id", line))
             continue
         sources[src.id] = src
         if src.file not in texts:
-            text = _read_text(path.parent / src.file, f"row {src.id}, column file", "put the source document beside sources.csv or correct the file name", problems)
+            text = read_text(path.parent / src.file, f"row {src.id}, column file", "put the source document beside sources.csv or correct the file name", problems)
             if text is not None:
                 texts[src.file] = normalise(text)
     return sources, texts
@@ -292,14 +264,14 @@ def _load_readings(path, spec, sources, texts, problems) -> list[Reading]:
     indicators = {ind.id: ind for ind in spec.indicators} if spec else {}
     seen: set[str] = set()
     readings: list[Reading] = []
-    for line, row in _csv_rows(path, READING_COLUMNS, (), problems):
+    for line, row in csv_rows(path, READING_COLUMNS, (), problems):
         rid = row.get("id") or f"line {line}"
         where = f"readings row {rid}"
         ind = indicators.get(row.get("indicator", ""))
         if spec and ind is None:
             problems.append(Problem(path, f"{where}, column indicator", f"unknown indicator {row.get('indicator')!r}", f"use one of the indicator ids in case.toml: {', '.join(indicators)}", line))
         level_text = row.get("level", "")
-        row = {**row, "level_text": level_text, "level": _level(level_text, ind)}
+        row = {**row, "level_text": level_text, "level": parse_level(level_text, ind)}
         if row["level"] is None:
             words = ", ".join(f"{w!r}" for w in (ind.words() if ind else DEFAULT_SCALE))
             problems.append(Problem(path, f"{where}, column level", f"{level_text!r} is neither a number in [0, 1] nor a level word", f"write a number from 0 to 1 or one of {words}", line))
@@ -307,8 +279,7 @@ def _load_readings(path, spec, sources, texts, problems) -> list[Reading]:
         try:
             reading = Reading.model_validate(row)
         except pydantic.ValidationError as exc:
-            for err in exc.errors():
-                problems.append(Problem(path, f"{where}, column {_dotted(err['loc'])}", _message(err), _fix(err), line))
+            problems.extend(schema_problems(path, exc, where=f"{where}, column ", line=line))
             continue
         if reading.id in seen:
             problems.append(Problem(path, f"{where}, column id", f"duplicate reading id {reading.id!r}", "give each reading its own id", line))
@@ -320,112 +291,3 @@ def _load_readings(path, spec, sources, texts, problems) -> list[Reading]:
             problems.append(Problem(path, f"{where}, column quote", f"the quote does not occur in {src.file} (source {src.id})", "copy the passage verbatim from the source document; only whitespace and quotation-mark style may differ", line))
         readings.append(reading)
     return readings
-
-
-def _csv_rows(path: Path, columns, optional, problems):
-    """Yield ``(line, row)`` for each record of a CSV file, after checking its header."""
-    text = _read_text(path, path.name, f"create {path.name} with the header {','.join(columns)}", problems)
-    if text is None:
-        return
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        problems.append(Problem(path, "header", "the file is empty", f"start it with the header {','.join(columns)}", 1))
-        return
-    except csv.Error as exc:
-        problems.append(Problem(path, "header", f"CSV syntax: {exc}", "check the quoting of the header line", 1))
-        return
-    missing = [c for c in columns if c not in header and c not in optional]
-    unknown = [c for c in header if c not in columns]
-    if missing or unknown:
-        parts = ([f"missing column(s) {', '.join(missing)}"] if missing else []) + ([f"unknown column(s) {', '.join(unknown)}"] if unknown else [])
-        problems.append(Problem(path, "header", "; ".join(parts), f"the header must name these columns: {','.join(columns)}", 1))
-        return
-    start = 2
-    while True:
-        try:
-            values = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            problems.append(Problem(path, "CSV syntax", str(exc), "put double quotes around fields that contain commas, quotes or line breaks, and double any quote inside them", start))
-            return
-        line, start = start, reader.line_num + 1
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) != len(header):
-            problems.append(Problem(path, f"row at line {line}", f"has {len(values)} fields, the header has {len(header)}", "put double quotes around fields that contain commas", line))
-            continue
-        yield line, {k: v.strip() for k, v in zip(header, values) if v.strip() or k not in optional}
-
-
-def _level(text: str, indicator) -> float | None:
-    try:
-        value = float(text)
-    except ValueError:
-        words = indicator.words() if indicator else DEFAULT_SCALE
-        return words.get(text.strip().lower())
-    return value
-
-
-def _dotted(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(whole file)"
-
-
-def _message(err: dict) -> str:
-    msg = err["msg"].removeprefix("Value error, ")
-    if err["type"] not in {"missing", "extra_forbidden"} and "input" in err and not isinstance(err["input"], (dict, list)):
-        msg += f" (got {err['input']!r})"
-    return msg
-
-
-_FIXES = {
-    "missing": "add this field; see docs/case-format.md for its meaning",
-    "extra_forbidden": "remove this field or correct its spelling; see docs/case-format.md for the allowed fields",
-    "literal_error": "use one of the allowed values listed in the message",
-    "string_pattern_mismatch": "use only the characters the pattern allows (letters, digits, _ and -; grades like B2)",
-    "date_from_datetime_parsing": "write the date as YYYY-MM-DD",
-    "date_parsing": "write the date as YYYY-MM-DD",
-    "date_type": "write the date as a TOML date, YYYY-MM-DD without quotes",
-    "too_short": "fill it in",
-    "string_too_short": "fill it in",
-}
-
-
-def _fix(err: dict) -> str:
-    kind = err["type"]
-    if kind in _FIXES:
-        return _FIXES[kind]
-    if kind.startswith(("greater_than", "less_than")):
-        return "use a value inside the stated range"
-    if kind.endswith(("_type", "_parsing")):
-        return "give a value of the expected type (number, text, date or list)"
-    return "correct the value as the message says"
-
-
-def _toml_line(lines: list[str], loc: tuple) -> int | None:
-    """Best-effort 1-based line of the field at ``loc`` (e.g. ``("indicators", 2, "weight")``)."""
-    if not loc:
-        return None
-    table, rest = loc[0], loc[1:]
-    index = rest[0] if rest and isinstance(rest[0], int) else None
-    key = next((k for k in (rest[1:] if index is not None else rest) if isinstance(k, str)), None)
-    header = f"[[{table}]]" if index is not None else f"[{table}]"
-    start, seen = None, -1
-    for i, raw in enumerate(lines):
-        s = raw.strip()
-        if start is None:
-            if s.startswith(header):
-                seen += 1
-                if index is None or seen == index:
-                    start = i
-            continue
-        if s.startswith("["):
-            break
-        if key and re.match(rf"{re.escape(key)}\s*=", s):
-            return i + 1
-    return start + 1 if start is not None else None

@@ -27,6 +27,7 @@ from pydantic import Field
 from forecast.errors import Problem
 from forecast.priors import Z90, logit
 from forecast.schema import Id, IndicatorId, Strict, Text, Unit
+from forecast.validation import csv_rows, normalise, parse_level, schema_problems
 
 REFERENCE_CASES_FILE = "reference_cases.csv"
 REFERENCE_CODINGS_FILE = "reference_codings.csv"
@@ -217,10 +218,8 @@ def load_evidence(root: Path, spec, sources: dict, texts: dict, problems: list[P
 
 def _load_reference_cases(path: Path, problems) -> tuple[list[ReferenceCase], set[str]]:
     """The valid reference cases, and every id named in the file (valid or not)."""
-    from forecast.case import _csv_rows, _dotted, _fix, _message
-
     out, seen, named = [], set(), set()
-    for line, row in _csv_rows(path, REFERENCE_COLUMNS, (), problems):
+    for line, row in csv_rows(path, REFERENCE_COLUMNS, (), problems):
         named.add(row.get("id", ""))
         where = f"reference case {row.get('id') or f'at line {line}'}"
         if "outcome" in row:
@@ -228,11 +227,7 @@ def _load_reference_cases(path: Path, problems) -> tuple[list[ReferenceCase], se
         try:
             ref = ReferenceCase.model_validate(row)
         except pydantic.ValidationError as exc:
-            for err in exc.errors():
-                fix = 'write "yes" or "no"' if err["loc"] == ("outcome",) else _fix(err)
-                if err["loc"] == ("year",):
-                    fix = "write a year such as 1941, or a span such as 1941-44"
-                problems.append(Problem(path, f"{where}, column {_dotted(err['loc'])}", _message(err), fix, line))
+            problems.extend(schema_problems(path, exc, where=f"{where}, column ", line=line, fixes=_reference_fix))
             continue
         if ref.id in seen:
             problems.append(Problem(path, f"{where}, column id", f"duplicate reference case id {ref.id!r}", "give each reference case its own id", line))
@@ -242,13 +237,15 @@ def _load_reference_cases(path: Path, problems) -> tuple[list[ReferenceCase], se
     return out, named
 
 
+def _reference_fix(err) -> str | None:
+    return {("outcome",): 'write "yes" or "no"', ("year",): "write a year such as 1941, or a span such as 1941-44"}.get(err["loc"])
+
+
 def _load_codings(path: Path, spec, known: set[str], problems) -> list[Coding]:
     """The valid codings; ``known`` holds the reference case ids (a case that failed is not reported again)."""
-    from forecast.case import _csv_rows, _dotted, _fix, _level, _message
-
     indicators = {ind.id: ind for ind in spec.indicators} if spec else {}
     out, seen = [], set()
-    for line, row in _csv_rows(path, CODING_COLUMNS, (), problems):
+    for line, row in csv_rows(path, CODING_COLUMNS, (), problems):
         where = f"coding {row.get('case', '?')}/{row.get('indicator', '?')}"
         ind = indicators.get(row.get("indicator", ""))
         ok = True
@@ -259,7 +256,7 @@ def _load_codings(path: Path, spec, known: set[str], problems) -> list[Coding]:
             problems.append(Problem(path, f"{where}, column case", f"unknown reference case {row.get('case')!r}", f"use an id from {REFERENCE_CASES_FILE}, or add the case there", line))
             ok = False
         level_text = row.get("level", "")
-        level = _level(level_text, ind) if ind is not None else None
+        level = parse_level(level_text, ind) if ind is not None else None
         if ind is not None and (level is None or not 0 <= level <= 1):
             words = ", ".join(repr(w) for w in ind.words())
             problems.append(Problem(path, f"{where}, column level", f"{level_text!r} is neither a number in [0, 1] nor a level word", f"write a number from 0 to 1 or one of {words}; leave the row out if the case cannot be coded", line))
@@ -267,8 +264,7 @@ def _load_codings(path: Path, spec, known: set[str], problems) -> list[Coding]:
         try:
             coding = Coding.model_validate({**row, "level_text": level_text, "level": level if level is not None and 0 <= level <= 1 else 0.5})
         except pydantic.ValidationError as exc:
-            for err in exc.errors():
-                problems.append(Problem(path, f"{where}, column {_dotted(err['loc'])}", _message(err), _fix(err), line))
+            problems.extend(schema_problems(path, exc, where=f"{where}, column ", line=line))
             continue
         key = (coding.case, coding.indicator)
         if key in seen:
@@ -281,16 +277,13 @@ def _load_codings(path: Path, spec, known: set[str], problems) -> list[Coding]:
 
 
 def _load_judgments(path: Path, sources, texts, spec, problems) -> list[Judgment]:
-    from forecast.case import _csv_rows, _dotted, _fix, _message, normalise
-
     out, seen = [], set()
-    for line, row in _csv_rows(path, JUDGMENT_COLUMNS, ("sd",), problems):
+    for line, row in csv_rows(path, JUDGMENT_COLUMNS, ("sd",), problems):
         where = f"judgment {row.get('id') or f'at line {line}'}"
         try:
             judgment = Judgment.model_validate(row)
         except pydantic.ValidationError as exc:
-            for err in exc.errors():
-                problems.append(Problem(path, f"{where}, column {_dotted(err['loc'])}", _message(err), _fix(err), line))
+            problems.extend(schema_problems(path, exc, where=f"{where}, column ", line=line))
             continue
         try:
             judgment.range

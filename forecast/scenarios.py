@@ -51,7 +51,6 @@ import datetime as dt
 import itertools
 import math
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -64,6 +63,7 @@ from pydantic import Field, model_validator
 from forecast.errors import CaseError, Problem
 from forecast.priors import expit, weight_log_odds
 from forecast.schema import Id, IndicatorId, Strict, Text
+from forecast.validation import parse_toml, schema_problems
 from forecast.words import describe
 
 SCENARIOS_FILE = "scenarios.toml"
@@ -264,22 +264,14 @@ def load_scenarios(case, path: str | Path | None = None) -> list[Scenario]:
         raise CaseError([Problem(path, SCENARIOS_FILE, "file not found", "give the path of a scenarios.toml file (see docs/case-format.md)")])
     text = path.read_text(encoding="utf-8")
     lines = text.splitlines()
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"line (\d+)", str(exc))
-        raise CaseError([Problem(path, "TOML syntax", str(exc), "correct the TOML syntax at that line", int(m.group(1)) if m else None)]) from None
+    problems: list[Problem] = []
+    data = parse_toml(path, text, problems)
+    if data is None:
+        raise CaseError(problems)
     try:
         parsed = ScenarioFile.model_validate(data)
     except pydantic.ValidationError as exc:
-        from forecast.case import _fix, _message
-
-        problems = []
-        for err in exc.errors():
-            loc = err["loc"]
-            problems.append(Problem(path, _dotted(loc), _message(err), _scenario_fix(err) or _fix(err), _line(lines, loc)))
-        raise CaseError(problems) from None
-    problems = []
+        raise CaseError(schema_problems(path, exc, line=lambda loc: _line(lines, loc), fixes=_scenario_fix)) from None
     known = set(case.indicator_ids)
     seen = set()
     for i, sc in enumerate(parsed.scenarios):
@@ -324,15 +316,6 @@ def _scenario_fix(err) -> str | None:
     if err["type"] == "extra_forbidden":
         return "remove this field or correct its spelling; a scenario allows id, name, description, set_level, shift_level, weight, readings and refit"
     return None
-
-
-def _dotted(loc) -> str:
-    out = ""
-    for part in loc:
-        if part in ("float", "str") or (isinstance(part, str) and part.startswith(("constrained-", "function-"))):
-            continue
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(whole file)"
 
 
 def _line(lines: list[str], loc: tuple) -> int | None:
