@@ -33,18 +33,24 @@ _EXPORTS = {
     "WhatIf": "forecast.whatif",
     "words_for": "forecast.words",
 }
-_MODULES = {"charts", "runs", "priors", "model", "words", "schema", "editing", "editor", "live", "batch", "scenarios", "sensitivity", "timeline", "whatif", "whatif_charts", "evidence", "scoring", "backtest", "evidence_charts", "simulate"}
+_MODULES = {
+    "backtest", "batch", "charts", "editing", "editor", "evidence", "evidence_charts", "live", "model",
+    "priors", "report", "runs", "scenarios", "schema", "scoring", "sensitivity", "simulate", "timeline",
+    "whatif", "whatif_charts", "words",
+}
 
 __all__ = sorted([*_EXPORTS, *_MODULES])
 
 if TYPE_CHECKING:
-    from forecast import batch, charts, editing, editor, live, model, priors, runs, schema, words
-    from forecast import scenarios, sensitivity, timeline, whatif, whatif_charts
-    from forecast.whatif import WhatIf
+    from forecast import (
+        backtest, batch, charts, editing, editor, evidence, evidence_charts, live, model, priors, report,
+        runs, scenarios, schema, scoring, sensitivity, simulate, timeline, whatif, whatif_charts, words,
+    )
     from forecast.case import Case, load_case
     from forecast.errors import CaseError, Problem
     from forecast.fit import FitSettings, fit
     from forecast.result import Forecast
+    from forecast.whatif import WhatIf
     from forecast.words import describe, words_for
 
 
