@@ -6,6 +6,7 @@ needs a fitted Belarus case shares one small fit.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -49,3 +50,27 @@ def fitted(belarus, compiled):
     from forecast.fit import sample
 
     return sample(compiled, belarus, FitSettings(**SMALL), progress=False)
+
+
+@pytest.fixture
+def cli_json(compiled, monkeypatch, tmp_path):
+    """Run ``forecast COMMAND CASE_DIR ... --json`` in-process on few draws; return the parsed JSON.
+
+    The session's compiled Belarus model stands in for compiling, and the run folder goes under
+    ``tmp_path``.
+    """
+    from typer.testing import CliRunner
+
+    import forecast.fit
+    from forecast.cli import app
+
+    monkeypatch.setattr(forecast.fit, "compile_case", lambda case: compiled)
+
+    def invoke(*args):
+        extra = ["--out", str(tmp_path), "--draws", "200", "--tune", "200", "--chains", "2", "--json"]
+        res = CliRunner().invoke(app, [*map(str, args), *extra])
+        assert res.exit_code == 0, res.output
+        return json.loads(res.stdout)
+
+    return invoke
+

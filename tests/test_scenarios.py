@@ -239,16 +239,8 @@ def test_belarus_scenarios_paths_and_attribution(belarus, compiled, fitted):
 
 
 @pytest.mark.slow
-def test_cli_scenarios_json(belarus, compiled, tmp_path, monkeypatch):
-    from typer.testing import CliRunner
-
-    import forecast.fit
-    from forecast.cli import app
-
-    monkeypatch.setattr(forecast.fit, "compile_case", lambda case: compiled)
-    res = CliRunner().invoke(app, ["scenarios", str(belarus.root), "--out", str(tmp_path), "--draws", "200", "--tune", "200", "--chains", "2", "--json"])
-    assert res.exit_code == 0, res.output
-    data = json.loads(res.stdout)
+def test_cli_scenarios_json(belarus, cli_json):
+    data = cli_json("scenarios", belarus.root)
     assert {"case", "baseline", "scenarios", "run_dir", "attribution_method"} <= set(data)
     for s in data["scenarios"]:
         assert {"name", "probability", "interval", "difference", "path", "attribution", "words"} <= set(s)

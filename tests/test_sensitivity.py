@@ -100,16 +100,8 @@ def test_belarus_sensitivity_with_prior_check(belarus, fitted):
 
 
 @pytest.mark.slow
-def test_cli_sensitivity_json(belarus, compiled, tmp_path, monkeypatch):
-    from typer.testing import CliRunner
-
-    import forecast.fit
-    from forecast.cli import app
-
-    monkeypatch.setattr(forecast.fit, "compile_case", lambda case: compiled)
-    res = CliRunner().invoke(app, ["sensitivity", str(belarus.root), "--out", str(tmp_path), "--draws", "200", "--tune", "200", "--chains", "2", "--json"])
-    assert res.exit_code == 0, res.output
-    data = json.loads(res.stdout)
+def test_cli_sensitivity_json(belarus, cli_json):
+    data = cli_json("sensitivity", belarus.root)
     assert {"indicators", "prior_sensitivity", "range", "run_dir"} <= set(data)
     for ind in data["indicators"]:
         assert {"id", "direction", "p_low", "p_high", "tipping_points"} <= set(ind)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -44,16 +43,8 @@ def test_belarus_timeline(belarus, compiled):
 
 
 @pytest.mark.slow
-def test_cli_timeline_json(belarus, compiled, tmp_path, monkeypatch):
-    from typer.testing import CliRunner
-
-    import forecast.fit
-    from forecast.cli import app
-
-    monkeypatch.setattr(forecast.fit, "compile_case", lambda case: compiled)
-    res = CliRunner().invoke(app, ["timeline", str(belarus.root), "--out", str(tmp_path), "--draws", "200", "--tune", "200", "--chains", "2", "--json"])
-    assert res.exit_code == 0, res.output
-    data = json.loads(res.stdout)
+def test_cli_timeline_json(belarus, cli_json):
+    data = cli_json("timeline", belarus.root)
     assert len(data["dates"]) >= 2
     for d in data["dates"]:
         assert {"date", "probability", "interval", "words"} <= set(d)
