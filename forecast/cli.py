@@ -26,6 +26,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+COMPILING = "Compiling the model (the first time in a new environment takes a while)..."
+
 CaseDir = Annotated[Path, typer.Argument(help="A case folder, e.g. data/belarus.", show_default=False)]
 Out = Annotated[Path, typer.Option("--out", help="Folder under which the new run folder is made.")]
 Seed = Annotated[int, typer.Option("--seed", help="Random seed: same case and seed, same numbers.")]
@@ -92,7 +94,7 @@ def run(
     case = load(case_dir)
     settings = FitSettings(draws=draws, tune=tune, chains=chains, seed=seed)
     with run_folder(out, run_name(case.id, "run", seed)) as folder:
-        with con.status("Compiling the model (the first time in a new environment takes a while)..."):
+        with con.status(COMPILING):
             compiled = compile_case(case)
         con.print(f"Sampling {chains} chains × {draws} draws (+{tune} warm-up), seed {seed}...")
         result = sample(compiled, case, settings, progress=True)
@@ -181,7 +183,7 @@ def _whatif_run(command: str, case_dir: Path, out: Path, seed: int, draws: int, 
     settings = FitSettings(draws=draws, tune=tune, chains=chains, seed=seed)
     wi = WhatIf(case, settings)
     with run_folder(out, run_name(case.id, command, seed)) as folder:
-        with con.status("Compiling the model (the first time in a new environment takes a while)..."):
+        with con.status(COMPILING):
             wi.compiled
         with con.status(f"Sampling the baseline: {chains} chains × {draws} draws (+{tune} warm-up), seed {seed}..."):
             wi.baseline
@@ -293,9 +295,8 @@ def score(
 ) -> None:
     """Score a resolved case: its forecast at each evidence date against the outcome (Brier, log score)."""
     from forecast.backtest import score_over_time
-    from forecast.evidence_charts import plot_scores, scores_data
     from forecast.fit import FitSettings, compile_case
-    from forecast.report import write_chart, write_summary
+    from forecast.report import write_scores
     from forecast.runs import run_folder, run_name
 
     con = console(json_out)
@@ -304,20 +305,11 @@ def score(
         fail(f"{case_dir}: the question has not resolved; set [question] outcome = \"yes\" or \"no\" in case.toml to score it")
     settings = FitSettings(draws=draws, tune=tune, chains=chains, seed=seed)
     with run_folder(out, run_name(case.id, "score", seed)) as folder:
-        with con.status("Compiling the model (the first time in a new environment takes a while)..."):
+        with con.status(COMPILING):
             compiled = compile_case(case)
         with con.status(f"Fitting the case as of each of {len(case.evidence_dates)} evidence dates..."):
             result = score_over_time(case, compiled, settings)
-        summary = {"case": case.id, "question": case.spec.question.text, **result.summary(), "settings": {"seed": seed, "draws": draws, "tune": tune, "chains": chains}}
-        scores_data(result).to_csv(folder.path / "scores.csv", index=False)
-        write_chart(folder.path, "scores", plot_scores(result, title=case.spec.case.title))
-        lines = [f"# {case.spec.case.title}: scores", "", f"**{case.spec.question.text}** Outcome: **{result.outcome}**.", "",
-                 "| as of | readings | judgments | P(event) | Brier | log score |", "|---|---|---|---|---|---|"]
-        lines += [f"| {r['date']} | {r['readings']} | {r['judgments']} | {r['p']:.1%} | {r['brier']:.3f} | {r['log_score']:.3f} |" for r in summary["rows"]]
-        lines += ["", f"Mean over the {summary['n_dates']} evidence dates: Brier **{summary['brier']:.3f}**, log score **{summary['log_score']:.3f}** "
-                  "(Brier 0 is perfect and 0.25 is a constant 50 %; log score 0 is perfect and -0.693 is a constant 50 %)."]
-        markdown = "\n".join(lines) + "\n"
-        write_summary(folder.path, summary, markdown)
+        summary, markdown = write_scores(result, case, settings, folder.path)
     publish(con, markdown, summary, folder.final, json_out)
 
 
@@ -334,9 +326,8 @@ def backtest(
 ) -> None:
     """Leave-one-out over the case's reference cases: Brier of the model against the base rate and equal weights."""
     from forecast.backtest import leave_one_out
-    from forecast.evidence_charts import plot_calibration, plot_weights_learned, weights_learned_data
     from forecast.fit import FitSettings, compile_case, sample
-    from forecast.report import write_chart, write_summary
+    from forecast.report import write_backtest
     from forecast.runs import run_folder, run_name
 
     con = console(json_out)
@@ -345,28 +336,11 @@ def backtest(
         fail(f"{case_dir}: a backtest needs at least two reference cases (reference_cases.csv), found {len(case.reference_cases)}")
     settings = FitSettings(draws=draws, tune=tune, chains=chains, seed=seed)
     with run_folder(out, run_name(case.id, "backtest", seed)) as folder:
-        with con.status("Compiling the model (the first time in a new environment takes a while)..."):
+        with con.status(COMPILING):
             compiled = compile_case(case)
         with con.status(f"Leave-one-out over {len(case.reference_cases)} reference cases (3 fits each)..."):
             bt = leave_one_out(case, compiled, settings)
         with con.status("Fitting the full case for the weights' prior and posterior..."):
             full = sample(compiled, case, settings, progress=False)
-        summary = {"case": case.id, **bt.summary(), "settings": {"seed": seed, "draws": draws, "tune": tune, "chains": chains, "bins": bins}}
-        bt.table.to_csv(folder.path / "backtest.csv", index=False)
-        bt.calibration(bins).to_csv(folder.path / "calibration.csv", index=False)
-        weights = weights_learned_data(full)
-        weights.to_csv(folder.path / "weights.csv")
-        write_chart(folder.path, "calibration", plot_calibration(bt, bins=bins, title=case.spec.case.title))
-        write_chart(folder.path, "weights", plot_weights_learned(full))
-        verdict = "beats" if summary["brier_model"] < summary["brier_base_rate"] else "does not beat"
-        lines = [f"# {case.spec.case.title}: leave-one-out backtest", "",
-                 f"{summary['n_cases']} reference cases ({summary['n_yes']} yes). Lower Brier is better; a constant 50 % scores 0.25.", "",
-                 "| forecaster | Brier | log score |", "|---|---|---|"]
-        for name, label in (("model", "model (weights learned)"), ("base_rate", "base rate alone"), ("equal_weights", "all weights equal"), ("stated_weights", "analyst's stated weights, no reference cases")):
-            lines.append(f"| {label} | {summary[f'brier_{name}']:.3f} | {summary[f'log_score_{name}']:.3f} |")
-        lines += ["", f"The model **{verdict}** the base rate alone on these cases.", "",
-                  "| indicator | prior median | posterior median | posterior / prior 90 % width |", "|---|---|---|---|"]
-        lines += [f"| {r['name']} | {r['prior_median']:.2f} | {r['posterior_median']:.2f} | {r['width_ratio']:.2f} |" for _, r in weights.iterrows()]
-        markdown = "\n".join(lines) + "\n"
-        write_summary(folder.path, summary, markdown)
+        summary, markdown = write_backtest(bt, full, case, settings, folder.path, bins=bins)
     publish(con, markdown, summary, folder.final, json_out)

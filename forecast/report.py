@@ -8,6 +8,9 @@ A run folder holds
 - ``probability.csv``, ``contributions.csv``, ``evidence.csv``: the tables (the first two are the
   charts' numbers);
 - ``summary.json`` (the CLI's ``--json`` object) and ``summary.md`` (the same in words).
+
+:func:`write_scores` and :func:`write_backtest` fill the run folders of ``forecast score`` and
+``forecast backtest`` the same way.
 """
 
 from __future__ import annotations
@@ -88,3 +91,51 @@ def write_outputs(result: Forecast, case, folder: Path, hdi_prob: float = DEFAUL
         write_chart(folder, name, plot(result, hdi_prob=hdi_prob), data(result, hdi_prob=hdi_prob))
     case.readings_table().to_csv(folder / "evidence.csv")
     return write_summary(folder, result.to_dict(hdi_prob), summary_markdown(result, hdi_prob))
+
+
+def write_scores(result, case, settings, folder: Path) -> tuple[dict, str]:
+    """Chart ``scores`` (+ CSV) and the summaries of :func:`forecast.backtest.score_over_time`."""
+    from dataclasses import asdict
+
+    from forecast.evidence_charts import plot_scores, scores_data
+
+    folder = Path(folder)
+    q = case.spec.question
+    summary = {"case": case.id, "question": q.text, **result.summary(), "settings": asdict(settings)}
+    write_chart(folder, "scores", plot_scores(result, title=case.spec.case.title), scores_data(result))
+    lines = [f"# {case.spec.case.title}: scores", "", f"**{q.text}** Outcome: **{result.outcome}**.", "",
+             "| as of | readings | judgments | P(event) | Brier | log score |", "|---|---|---|---|---|---|"]
+    lines += [f"| {r['date']} | {r['readings']} | {r['judgments']} | {r['p']:.1%} | {r['brier']:.3f} | {r['log_score']:.3f} |" for r in summary["rows"]]
+    lines += ["", f"Mean over the {summary['n_dates']} evidence dates: Brier **{summary['brier']:.3f}**, log score **{summary['log_score']:.3f}** "
+              "(Brier 0 is perfect and 0.25 is a constant 50 %; log score 0 is perfect and -0.693 is a constant 50 %)."]
+    markdown = "\n".join(lines) + "\n"
+    return write_summary(folder, summary, markdown), markdown
+
+
+def write_backtest(bt, full: Forecast, case, settings, folder: Path, *, bins: int = 5) -> tuple[dict, str]:
+    """Charts ``calibration`` and ``weights`` (+ CSVs), ``backtest.csv`` and the summaries of a leave-one-out backtest.
+
+    ``full`` is the fit on every reference case, whose weights' prior and posterior are charted.
+    """
+    from dataclasses import asdict
+
+    from forecast import evidence_charts as ec
+
+    folder = Path(folder)
+    summary = {"case": case.id, **bt.summary(), "settings": {**asdict(settings), "bins": bins}}
+    bt.table.to_csv(folder / "backtest.csv", index=False)
+    weights = ec.weights_learned_data(full)
+    write_chart(folder, "calibration", ec.plot_calibration(bt, bins=bins, title=case.spec.case.title), ec.calibration_data(bt, bins))
+    write_chart(folder, "weights", ec.plot_weights_learned(full), weights)
+    verdict = "beats" if summary["brier_model"] < summary["brier_base_rate"] else "does not beat"
+    lines = [f"# {case.spec.case.title}: leave-one-out backtest", "",
+             f"{summary['n_cases']} reference cases ({summary['n_yes']} yes). Lower Brier is better; a constant 50 % scores 0.25.", "",
+             "| forecaster | Brier | log score |", "|---|---|---|"]
+    for name, label in (("model", "model (weights learned)"), ("base_rate", "base rate alone"), ("equal_weights", "all weights equal"), ("stated_weights", "analyst's stated weights, no reference cases")):
+        lines.append(f"| {label} | {summary[f'brier_{name}']:.3f} | {summary[f'log_score_{name}']:.3f} |")
+    lines += ["", f"The model **{verdict}** the base rate alone on these cases.", "",
+              "| indicator | prior median | posterior median | posterior / prior 90 % width |", "|---|---|---|---|"]
+    lines += [f"| {r['name']} | {r['prior_median']:.2f} | {r['posterior_median']:.2f} | {r['width_ratio']:.2f} |" for _, r in weights.iterrows()]
+    markdown = "\n".join(lines) + "\n"
+    return write_summary(folder, summary, markdown), markdown
+
