@@ -17,7 +17,7 @@ MCMC diagnostics follow the usual thresholds: the largest rank-normalised split 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -236,8 +236,3 @@ def _hdi(tree, name: str, prob: float):
     if low.ndim == 0:
         return float(low), float(high)
     return low, high
-
-
-def settings_dict(settings) -> dict[str, Any]:
-    """Fit settings as plain data."""
-    return asdict(settings)
