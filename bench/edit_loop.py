@@ -4,7 +4,7 @@
   ``pm.sample(nuts_sampler="nutpie", tune=..., draws=..., chains=...)``, which compiles the model
   again every call;
 - fast: the notebook editor's slider callback (:meth:`forecast.editor.Editor.set`): the edited case
-  in memory, then :class:`forecast.live.LiveModel` (one compiled nutpie model; PSIS reweighting of
+  in memory, then :class:`forecast.analysis.live.LiveModel` (one compiled nutpie model; PSIS reweighting of
   the current posterior, or re-sampling with ``with_data`` when k-hat rejects it), then the
   headline, the readouts and the contributions chart are redrawn.
 
@@ -67,10 +67,10 @@ def main(argv=None) -> int:
     import pymc as pm
 
     import forecast as fc
-    from forecast.editing import Edit, apply_edits
+    from forecast.case.edit import Edit, apply_edits
     from forecast.editor import Editor
-    from forecast.fit import compile_case
-    from forecast.model import build_model
+    from forecast.model.fit import compile_case
+    from forecast.model.model import build_model
 
     case = fc.load_case(args.case)
     print(f"imports and loading: {time.perf_counter() - t0:.1f} s")

@@ -45,9 +45,9 @@ def main(argv=None) -> int:
     from scipy.stats import chisquare
 
     from forecast import load_case
-    from forecast.fit import compile_case
-    from forecast.model import model_inputs
-    from forecast.simulate import draw_prior, simulate_inputs
+    from forecast.model.fit import compile_case
+    from forecast.model.model import model_inputs
+    from forecast.model.simulate import draw_prior, simulate_inputs
 
     case = load_case(args.case_dir)
     inputs = model_inputs(case)

@@ -2,9 +2,9 @@
 
 Fits the Belarus case once (4 chains x 1,000 draws by default), makes 1,000 random input-only scenarios
 (each sets or shifts the level of 1-3 indicators and sometimes rescales a weight), and evaluates them
-all with forecast.scenarios.evaluate_batch: mean, median and 90 % HDI of P for every scenario,
+all with forecast.analysis.scenarios.evaluate_batch: mean, median and 90 % HDI of P for every scenario,
 vectorised over draws and scenarios. Then it refits a few scenarios with the same compiled model
-(forecast.fit.sample, the refit path) and scales that time to 1,000 for the speed-up.
+(forecast.model.fit.sample, the refit path) and scales that time to 1,000 for the speed-up.
 
     .venv/bin/python bench/scenarios_bench.py [--scenarios 1000] [--refits 3] [--draws 1000]
 
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def random_changes(case, rng, n):
-    from forecast.scenarios import Change
+    from forecast.case.scenarios import Change
 
     ids = case.indicator_ids
     out = []
@@ -49,8 +49,9 @@ def main() -> None:
     args = parser.parse_args()
 
     import forecast as fc
-    from forecast.fit import compile_case, sample
-    from forecast.scenarios import Draws, Edits, Scenario, apply_to_case, evaluate_batch, resolve
+    from forecast.model.fit import compile_case, sample
+    from forecast.model.draws import Draws, Edits, evaluate_batch
+    from forecast.case.scenarios import Scenario, apply_to_case, resolve
 
     case = fc.load_case(ROOT / "data" / "belarus")
     settings = fc.FitSettings(draws=args.draws, tune=1000, chains=4, seed=1)

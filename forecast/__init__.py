@@ -22,41 +22,45 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "load_case": "forecast.case",
-    "Case": "forecast.case",
+    "load_case": "forecast.case.load",
+    "Case": "forecast.case.load",
     "CaseError": "forecast.errors",
+    "ForecastError": "forecast.errors",
     "Problem": "forecast.errors",
-    "fit": "forecast.fit",
-    "FitSettings": "forecast.fit",
-    "Forecast": "forecast.result",
-    "describe": "forecast.words",
-    "WhatIf": "forecast.whatif",
-    "words_for": "forecast.words",
+    "fit": "forecast.model.fit",
+    "FitSettings": "forecast.model.fit",
+    "Forecast": "forecast.model.posterior",
+    "describe": "forecast.model.words",
+    "words_for": "forecast.model.words",
+    "WhatIf": "forecast.analysis.whatif",
 }
 _MODULES = {
-    "backtest", "batch", "charts", "editing", "editor", "evidence", "evidence_charts", "live", "model",
-    "priors", "report", "runs", "scenarios", "schema", "scoring", "sensitivity", "simulate", "timeline",
-    "whatif", "whatif_charts", "words",
+    "analysis": "forecast.analysis",
+    "case": "forecast.case",
+    "charts": "forecast.output.charts",
+    "editor": "forecast.editor",
+    "maths": "forecast.maths",
+    "model": "forecast.model",
+    "output": "forecast.output",
+    "reruns": "forecast.reruns",
 }
 
 __all__ = sorted([*_EXPORTS, *_MODULES])
 
 if TYPE_CHECKING:
-    from forecast import (
-        backtest, batch, charts, editing, editor, evidence, evidence_charts, live, model, priors, report,
-        runs, scenarios, schema, scoring, sensitivity, simulate, timeline, whatif, whatif_charts, words,
-    )
-    from forecast.case import Case, load_case
-    from forecast.errors import CaseError, Problem
-    from forecast.fit import FitSettings, fit
-    from forecast.result import Forecast
-    from forecast.whatif import WhatIf
-    from forecast.words import describe, words_for
+    from forecast import analysis, case, editor, maths, model, output, reruns
+    from forecast.analysis.whatif import WhatIf
+    from forecast.case.load import Case, load_case
+    from forecast.errors import CaseError, ForecastError, Problem
+    from forecast.model.fit import FitSettings, fit
+    from forecast.model.posterior import Forecast
+    from forecast.model.words import describe, words_for
+    from forecast.output import charts
 
 
 def __getattr__(name: str):
     if name in _EXPORTS:
         return getattr(importlib.import_module(_EXPORTS[name]), name)
     if name in _MODULES:
-        return importlib.import_module(f"forecast.{name}")
+        return importlib.import_module(_MODULES[name])
     raise AttributeError(f"module 'forecast' has no attribute {name!r}")

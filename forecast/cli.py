@@ -50,7 +50,7 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 def load(case_dir: Path):
     """Load and validate a case, or exit 2 with every problem listed."""
-    from forecast.case import load_case
+    from forecast.case.load import load_case
     from forecast.errors import CaseError
 
     try:
@@ -86,9 +86,9 @@ def run(
     json_out: Json = False,
 ) -> None:
     """Fit a case and write a new run folder: results file, charts (PNG, SVG, PDF), CSVs and a summary."""
-    from forecast.fit import FitSettings, compile_case, sample
-    from forecast.report import summary_markdown, write_outputs
-    from forecast.runs import run_folder, run_name
+    from forecast.model.fit import FitSettings, compile_case, sample
+    from forecast.output.summaries import summary_markdown, write_outputs
+    from forecast.output.run_folder import run_folder, run_name
 
     con = console(json_out)
     case = load(case_dir)
@@ -141,7 +141,7 @@ def edit(
     The same code path as the notebook editor's Save: the edit is validated, written atomically,
     and the case is reloaded to confirm it still validates. An invalid edit changes nothing.
     """
-    from forecast.editing import EditError, parse_assignment, save
+    from forecast.case.edit import EditError, parse_assignment, save
 
     con = console(json_out)
     load(case_dir)
@@ -173,10 +173,10 @@ NoPrior = Annotated[bool, typer.Option("--no-prior", help="Skip the power-scalin
 
 def _whatif_run(command: str, case_dir: Path, out: Path, seed: int, draws: int, tune: int, chains: int, json_out: bool, work) -> None:
     """Shared body of the what-if commands: load, compile once, fit the baseline, ``work``, write a run folder."""
-    from forecast.fit import FitSettings
-    from forecast.report import write_summary
-    from forecast.runs import run_folder, run_name
-    from forecast.whatif import WhatIf
+    from forecast.model.fit import FitSettings
+    from forecast.output.summaries import write_summary
+    from forecast.output.run_folder import run_folder, run_name
+    from forecast.analysis.whatif import WhatIf
 
     con = console(json_out)
     case = load(case_dir)
@@ -210,8 +210,8 @@ def scenarios(
 ) -> None:
     """Evaluate the case's what-if scenarios: probability, interval, words, difference and what caused it."""
     from forecast.errors import CaseError
-    from forecast.scenarios import load_scenarios
-    from forecast.whatif import write_scenarios
+    from forecast.case.scenarios import load_scenarios
+    from forecast.output.summaries import write_scenarios
 
     case = load(case_dir)
     try:
@@ -247,7 +247,7 @@ def sensitivity(
         fail(f"--range must be 'posterior' or 'scale', got {range_kind!r}")
 
     def work(wi, folder, con):
-        from forecast.whatif import write_sensitivity
+        from forecast.output.summaries import write_sensitivity
 
         with con.status("Tornado, tipping points" + ("" if no_prior else " and power-scaling prior sensitivity") + "..."):
             sens = wi.sensitivity(range=range_kind, prior=not no_prior)
@@ -270,7 +270,7 @@ def timeline(
     """The probability as of each date that has evidence, using only the readings dated on or before it."""
 
     def work(wi, folder, con):
-        from forecast.whatif import write_timeline
+        from forecast.output.summaries import write_timeline
 
         with con.status(f"Fitting the case as of each of {len(wi.case.evidence_dates)} evidence dates..."):
             tl = wi.timeline()
@@ -294,10 +294,10 @@ def score(
     json_out: Json = False,
 ) -> None:
     """Score a resolved case: its forecast at each evidence date against the outcome (Brier, log score)."""
-    from forecast.backtest import score_over_time
-    from forecast.fit import FitSettings, compile_case
-    from forecast.report import write_scores
-    from forecast.runs import run_folder, run_name
+    from forecast.analysis.backtest import score_over_time
+    from forecast.model.fit import FitSettings, compile_case
+    from forecast.output.summaries import write_scores
+    from forecast.output.run_folder import run_folder, run_name
 
     con = console(json_out)
     case = load(case_dir)
@@ -325,10 +325,10 @@ def backtest(
     json_out: Json = False,
 ) -> None:
     """Leave-one-out over the case's reference cases: Brier of the model against the base rate and equal weights."""
-    from forecast.backtest import leave_one_out
-    from forecast.fit import FitSettings, compile_case, sample
-    from forecast.report import write_backtest
-    from forecast.runs import run_folder, run_name
+    from forecast.analysis.backtest import leave_one_out
+    from forecast.model.fit import FitSettings, compile_case, sample
+    from forecast.output.summaries import write_backtest
+    from forecast.output.run_folder import run_folder, run_name
 
     con = console(json_out)
     case = load(case_dir)

@@ -8,11 +8,11 @@ One call shows it::
 The panel has, per indicator, sliders for the weight (in the indicator's ``weight_unit``), its
 spread and the analyst's level judgment, with the weight's rationale and the level estimated from
 the readings beside them; the probability with its interval and ICD 203 words; which computation
-path gave the numbers (PSIS reweighting or re-sampling, :mod:`forecast.live`); the contributions
+path gave the numbers (PSIS reweighting or re-sampling, :mod:`forecast.analysis.live`); the contributions
 chart; and Save, Revert and Diff buttons.
 
-The widgets are a thin layer: the maths is in :mod:`forecast.live`, the edits and the file writes
-in :mod:`forecast.editing` (the same code as ``forecast edit``), and the HTML/SVG rendering in pure
+The widgets are a thin layer: the maths is in :mod:`forecast.analysis.live`, the edits and the file writes
+in :mod:`forecast.case.edit` (the same code as ``forecast edit``), and the HTML/SVG rendering in pure
 functions here. Every button and slider callback is an ordinary method (:meth:`Editor.set`,
 :meth:`Editor.save`, :meth:`Editor.revert`, :meth:`Editor.diff`), so it can be driven and tested
 from Python without a browser.
@@ -24,9 +24,9 @@ import html
 import time
 from pathlib import Path
 
-from forecast.case import Case, load_case
-from forecast.editing import Edit, EditError, apply_edits, changes, effects, preview, save
-from forecast.live import Evaluation, LiveModel
+from forecast.case.load import Case, load_case
+from forecast.case.edit import Edit, EditError, apply_edits, changes, effects, preview, save
+from forecast.analysis.live import Evaluation, LiveModel
 
 RECOMPUTING = "<span style='color:#b35806'>⏳ recomputing…</span>"
 UP, DOWN = "#b35806", "#542788"  # as in forecast.charts
@@ -59,7 +59,7 @@ def contributions_svg(table, *, limit: float | None = None, width: int = 660, ro
     """The contributions chart as inline SVG: one bar per indicator (mean, in log-odds) with its HDI.
 
     Bars to the right raise the chance, to the left lower it; rows are sorted by the size of the
-    push, as in :func:`forecast.charts.plot_contributions`.
+    push, as in :func:`forecast.output.charts.posterior.plot_contributions`.
     """
     data = table.reindex(table["mean"].abs().sort_values(ascending=False).index)
     lim = limit or float(max(data["hdi_low"].abs().max(), data["hdi_high"].abs().max(), 0.1)) * 1.1
@@ -119,7 +119,7 @@ class Editor:
     live : LiveModel, optional
         A re-evaluation engine to reuse (one is built, compiling the model, if not given).
     compiled : nutpie compiled model, optional
-        Passed to the :class:`~forecast.live.LiveModel` that is built.
+        Passed to the :class:`~forecast.analysis.live.LiveModel` that is built.
     draws, tune, chains, seed : int
         Sampler settings of the engine's (re-)samples.
 
@@ -204,7 +204,7 @@ class Editor:
         return [Edit(i, f, v) for (i, f), v in self.edits.items()]
 
     def edited_case(self) -> Case:
-        """The saved case with the current edits (raises :class:`~forecast.editing.EditError`)."""
+        """The saved case with the current edits (raises :class:`~forecast.case.edit.EditError`)."""
         return apply_edits(self.saved, self.edit_list())
 
     def _on_slider(self, indicator: str, field: str, value: float) -> None:
@@ -270,7 +270,7 @@ class Editor:
 
     # -- buttons -----------------------------------------------------------------------------
     def save(self):
-        """Write the edits into ``case.toml`` (:func:`forecast.editing.save`); returns its result or None."""
+        """Write the edits into ``case.toml`` (:func:`forecast.case.edit.save`); returns its result or None."""
         if not self.edits:
             self.message.value = "<i>Nothing to save: no edits.</i>"
             return None
@@ -344,7 +344,7 @@ class Editor:
         return table
 
     def changes(self):
-        """The edited values that differ from the saved ones (:func:`forecast.editing.changes`)."""
+        """The edited values that differ from the saved ones (:func:`forecast.case.edit.changes`)."""
         return changes(self.saved, self.edited_case())
 
     # -- display -----------------------------------------------------------------------------
@@ -360,5 +360,5 @@ class Editor:
 
 
 def edit(case: Case | str | Path, **kwargs) -> Editor:
-    """Build the editor for a case (folder or :class:`~forecast.case.Case`), display it and return it."""
+    """Build the editor for a case (folder or :class:`~forecast.case.load.Case`), display it and return it."""
     return Editor(case, **kwargs).show()

@@ -39,7 +39,11 @@ class Problem:
         return f"{where}: {self.field}: {self.message}. Fix: {self.fix}"
 
 
-class CaseError(Exception):
+class ForecastError(Exception):
+    """Base of every error an analyst can act on; the CLI prints its message and exits 2."""
+
+
+class CaseError(ForecastError):
     """A case that failed validation, with all its problems."""
 
     def __init__(self, problems: list[Problem]):

@@ -7,7 +7,7 @@ Examples (from the repository root)::
     uv run python scripts/run_batch.py notebooks/01_belarus.ipynb \
         --case data/belarus --seed 1 --seed 2 --seed 3 -p draws=2000 -p tune=1000
 
-    # a list of jobs (see forecast.batch.load_jobs for the format)
+    # a list of jobs (see forecast.reruns.load_jobs for the format)
     uv run python scripts/run_batch.py --jobs jobs.toml
 
 Each run lands in ``OUT/<case>-<notebook>-<UTC time>-seed<seed>/`` with the executed notebook and what
@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from forecast.batch import grid, load_jobs, run_batch  # noqa: E402
+from forecast.reruns import grid, load_jobs, run_batch  # noqa: E402
 
 
 def _value(text: str):

@@ -38,7 +38,7 @@ def belarus():
 @pytest.fixture(scope="session")
 def compiled(belarus):
     """The compiled nutpie model of the Belarus case (compile once per test session)."""
-    from forecast.fit import compile_case
+    from forecast.model.fit import compile_case
 
     return compile_case(belarus)
 
@@ -47,7 +47,7 @@ def compiled(belarus):
 def fitted(belarus, compiled):
     """A small fit of the Belarus case."""
     from forecast import FitSettings
-    from forecast.fit import sample
+    from forecast.model.fit import sample
 
     return sample(compiled, belarus, FitSettings(**SMALL), progress=False)
 
@@ -61,7 +61,7 @@ def cli_json(compiled, monkeypatch, tmp_path):
     """
     from typer.testing import CliRunner
 
-    import forecast.fit
+    import forecast.model.fit
     from forecast.cli import app
 
     monkeypatch.setattr(forecast.fit, "compile_case", lambda case: compiled)

@@ -7,8 +7,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from forecast.model import model_inputs
-from forecast.priors import age_weight, effective_weight
+from forecast.model.model import model_inputs
+from forecast.maths import age_weight, effective_weight
 
 
 def _with_half_life(case, days):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from forecast.batch import Job, grid, load_jobs, run_batch
+from forecast.reruns import Job, grid, load_jobs, run_batch
 
 ROOT = Path(__file__).resolve().parents[1]
 

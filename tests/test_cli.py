@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from forecast.runs import run_folder
-from forecast.words import words_for
+from forecast.output.run_folder import run_folder
+from forecast.model.words import words_for
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ["--draws", "200", "--tune", "200", "--chains", "2"]

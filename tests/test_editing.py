@@ -12,20 +12,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from forecast import editing
-from forecast.case import load_case
-from forecast.editing import Edit, EditError
-from forecast.live import (
-    PRIOR_TERMS,
-    LiveModel,
-    Reference,
-    khat_threshold,
-    log_prior_ratio,
-    psis_weights,
-    weighted_hdi,
-    weighted_quantile,
-)
-from forecast.model import model_inputs
+from forecast.case import edit as editing
+from forecast.case.load import load_case
+from forecast.case.edit import Edit, EditError
+from forecast.analysis.live import PRIOR_TERMS, LiveModel, Reference, khat_threshold, log_prior_ratio, psis_weights, weighted_hdi, weighted_quantile
+from forecast.model.model import model_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -245,7 +236,7 @@ def test_log_prior_ratio_matches_scipy(belarus):
 
 def test_prior_terms_are_the_models_priors(belarus):
     """The registry PSIS relies on names the model's own prior distributions and their pm.Data."""
-    from forecast.model import build_model
+    from forecast.model.model import build_model
 
     model = build_model(belarus)
     for var, (family, pa, pb) in PRIOR_TERMS.items():
@@ -354,7 +345,7 @@ def test_next_fit_moves_in_the_direction_of_the_edit(case_copy, compiled, fitted
     from conftest import SMALL
 
     from forecast import FitSettings
-    from forecast.fit import sample
+    from forecast.model.fit import sample
 
     p0 = float(fitted.probability().iloc[0]["mean"])
     level = fitted.contributions()["level_mean"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from forecast.case import load_case
+from forecast.case.load import load_case
 from forecast.editor import RECOMPUTING, contributions_svg, effects_html
 
 

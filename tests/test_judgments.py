@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from forecast import CaseError, load_case
-from forecast.evidence import Judgment, judgment_observation, parse_probability, pooled_judgment
-from forecast.priors import Z90, logit
+from forecast.case.evidence import Judgment, judgment_observation, parse_probability, pooled_judgment
+from forecast.maths import Z90, logit
 
 
 @pytest.mark.parametrize(
@@ -62,7 +62,7 @@ def test_pooling_does_not_double_count():
 
 def test_potential_equals_pooled_normal(belarus):
     """The model's judgment term equals one Normal observation at the pooled mean (up to a constant)."""
-    from forecast.model import build_model
+    from forecast.model.model import build_model
 
     centres, sds, shared = np.array([-1.5, 0.3, -0.4]), np.array([1.0, 1.5, 0.8]), 0.6
     jud = [
@@ -129,7 +129,7 @@ def _with_judgment(case, probability):
 @pytest.mark.slow
 def test_a_judgment_moves_the_forecast_towards_it(belarus, compiled):
     from forecast import FitSettings
-    from forecast.fit import sample
+    from forecast.model.fit import sample
 
     settings = FitSettings(draws=1000, tune=500, chains=2, seed=5)
     p = {label: float(sample(compiled, c, settings, progress=False).draws("p").mean())

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from forecast import priors
-from forecast.words import band_index, describe, words_for
+from forecast import maths as priors
+from forecast.model.words import band_index, describe, words_for
 
 
 def test_logit_and_expit_are_inverse():

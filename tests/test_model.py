@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from forecast import priors
-from forecast.model import build_model, model_inputs
+from forecast import maths as priors
+from forecast.model.model import build_model, model_inputs
 
 
 def test_model_inputs_follow_the_case(belarus):

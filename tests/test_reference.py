@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from forecast import CaseError, load_case
-from forecast.evidence import Coding, ReferenceCase
+from forecast.case.evidence import Coding, ReferenceCase
 
 
 def edit(path, old, new):
@@ -85,7 +85,7 @@ def test_missing_codings_file_is_reported(case_copy):
 
 
 def test_reference_logit_numpy_matches_hand_numbers():
-    from forecast.model import reference_logit
+    from forecast.model.model import reference_logit
 
     sign = np.array([1.0, -1.0])
     weight = np.array([0.8, 0.5])
@@ -99,7 +99,7 @@ def test_reference_logit_numpy_matches_hand_numbers():
 
 def test_model_reference_logp_matches_numpy(belarus):
     """The PyMC likelihood of the outcomes equals the Bernoulli log-likelihood computed by hand."""
-    from forecast.model import build_model, model_inputs, reference_logit
+    from forecast.model.model import build_model, model_inputs, reference_logit
 
     model = build_model(belarus)
     rng = np.random.default_rng(2)
@@ -129,7 +129,7 @@ MORE = {"draws": 1000, "tune": 500, "chains": 2, "seed": 11}
 @pytest.mark.slow
 def test_zero_reference_cases_still_fit(belarus, compiled):
     from forecast import FitSettings
-    from forecast.fit import sample
+    from forecast.model.fit import sample
 
     bare = dataclasses.replace(belarus, reference_cases=[], codings=[], judgments=[])
     result = sample(compiled, bare, FitSettings(**MORE), progress=False)
@@ -142,7 +142,7 @@ def test_zero_reference_cases_build_a_model(case_copy):
     (case_copy / "reference_cases.csv").unlink()
     (case_copy / "reference_codings.csv").unlink()
     (case_copy / "judgments.csv").unlink()
-    from forecast.model import build_model
+    from forecast.model.model import build_model
 
     model = build_model(load_case(case_copy))
     assert np.isfinite(model.compile_logp()(model.initial_point()))
@@ -153,7 +153,7 @@ def test_zero_reference_cases_build_a_model(case_copy):
 def test_adding_a_yes_case_with_pressure_present_raises_the_forecast(belarus, compiled, start):
     """Belarus's Moscow pressure is high, so a past 'yes' under full pressure must raise P, a 'no' lower it."""
     from forecast import FitSettings
-    from forecast.fit import sample
+    from forecast.model.fit import sample
 
     case = belarus if start == "all reference cases" else dataclasses.replace(belarus, reference_cases=[], codings=[])
     p = {}

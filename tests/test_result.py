@@ -7,8 +7,8 @@ import pytest
 import xarray as xr
 
 from forecast import FitSettings, Forecast
-from forecast.result import diagnose
-from forecast.words import words_for
+from forecast.model.posterior import diagnose
+from forecast.model.words import words_for
 
 pytestmark = pytest.mark.slow
 
@@ -53,7 +53,7 @@ def test_load_rejects_a_foreign_netcdf(tmp_path):
 
 
 def test_same_seed_same_numbers_other_seed_other_numbers(compiled, belarus):
-    from forecast.fit import sample
+    from forecast.model.fit import sample
 
     settings = FitSettings(draws=100, tune=100, chains=2, seed=11)
     a = sample(compiled, belarus, settings, progress=False)

@@ -10,18 +10,9 @@ import numpy as np
 import pytest
 
 from forecast.errors import CaseError
-from forecast.scenarios import (
-    Change,
-    Draws,
-    Edits,
-    edited_log_odds,
-    evaluate_batch,
-    hdi,
-    load_scenarios,
-    resolve,
-    run_scenarios,
-    shapley,
-)
+from forecast.case.scenarios import Change, load_scenarios, resolve
+from forecast.model.draws import Draws, Edits, edited_log_odds, evaluate_batch, hdi
+from forecast.analysis.scenarios import run_scenarios, shapley
 
 ADD_UP = 1e-9
 """Attributions must add up to the scenario's difference within this (they are exact up to rounding)."""
@@ -139,7 +130,7 @@ def test_input_only_attributions_add_up_and_p_matches_numpy(belarus):
 
 
 def test_a_change_that_moves_nothing_gets_nothing(belarus):
-    from forecast.scenarios import Scenario
+    from forecast.case.scenarios import Scenario
 
     result = fake_result(belarus)
     k = belarus.indicator_ids[0]
@@ -152,7 +143,7 @@ def test_a_change_that_moves_nothing_gets_nothing(belarus):
 
 
 def test_scenarios_move_the_way_their_directions_say(belarus):
-    from forecast.scenarios import Scenario
+    from forecast.case.scenarios import Scenario
 
     result = fake_result(belarus)
     raises = next(i.id for i in belarus.indicators if i.direction == "raises")

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from forecast import scoring
+from forecast.analysis import scoring
 
 
 def test_brier_by_hand():

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from forecast.scenarios import Draws
-from forecast.sensitivity import level_curve, tipping_points, tornado
-from forecast.words import band_index
+from forecast.model.draws import Draws
+from forecast.analysis.sensitivity import level_curve, tipping_points, tornado
+from forecast.model.words import band_index
 from tests.test_scenarios import fake_result, numpy_p
 
 
@@ -85,7 +85,7 @@ def test_tipping_none_within_the_scale_for_a_weak_indicator(belarus):
 
 @pytest.mark.slow
 def test_belarus_sensitivity_with_prior_check(belarus, fitted):
-    from forecast.sensitivity import THRESHOLD, analyse
+    from forecast.analysis.sensitivity import THRESHOLD, analyse
 
     sens = analyse(fitted, belarus)
     for _, row in sens.tornado.iterrows():

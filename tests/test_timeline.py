@@ -20,8 +20,8 @@ def test_belarus_has_at_least_two_evidence_dates(belarus):
 @pytest.mark.slow
 def test_belarus_timeline(belarus, compiled):
     from forecast import FitSettings
-    from forecast.fit import sample
-    from forecast.timeline import timeline
+    from forecast.model.fit import sample
+    from forecast.analysis.timeline import timeline
 
     settings = FitSettings(**SMALL)
     tl = timeline(belarus, settings, compiled=compiled)

@@ -2,7 +2,7 @@
 (tipping points), and which priors drive the result (power-scaling).
 
 All three use the posterior draws ``base^(s)``, ``weight_k^(s)``, ``level_k^(s)`` of a fitted case and
-the forecast formula of :mod:`forecast.priors`. Holding every other indicator at its posterior draws
+the forecast formula of :mod:`forecast.maths`. Holding every other indicator at its posterior draws
 and fixing indicator k's level at a constant ``L`` gives the *level curve*
 
     f_k(L) = (1/S) sum_s expit(r_ks + s_k * weight_k^(s) * (2L - 1)),
@@ -22,7 +22,7 @@ Tipping points. With ``b`` the ICD 203 band of the baseline mean P and ``[e_lo, 
 the level that tips the forecast up is the root of ``f_k(L) = e_hi`` in [0, 1] and down the root of
 ``f_k(L) = e_lo``; a root is found by bisection on the monotone ``f_k`` (to 1e-6 in L), and when
 ``f_k`` does not reach the edge anywhere in [0, 1] the answer is "none within the scale". A
-probability on an edge belongs to the higher band (:mod:`forecast.words`).
+probability on an edge belongs to the higher band (:mod:`forecast.model.words`).
 
 Prior sensitivity. Power-scaling (Kallioinen et al. 2024, ArviZ ``psense``): the prior (or the
 likelihood) is raised to a power ``alpha`` near 1 and the posterior is re-weighted by Pareto-smoothed
@@ -41,9 +41,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from forecast.priors import contributions, expit
-from forecast.scenarios import Draws
-from forecast.words import BANDS, band_index, band_label
+from forecast.maths import contributions, expit
+from forecast.model.draws import Draws
+from forecast.model.words import BANDS, band_index, band_label
 
 THRESHOLD = 0.05
 """ArviZ's power-scaling threshold: sensitivities at or above it are worth a look."""
@@ -176,7 +176,7 @@ class PriorSensitivity:
 def prior_sensitivity(result, case, *, alphas=(0.99, 1.01)) -> PriorSensitivity:
     """Power-scaling prior and likelihood sensitivity of P(event), overall and prior by prior.
 
-    Rebuilds the PyMC model of ``case`` (:func:`forecast.model.build_model`; it must be the case
+    Rebuilds the PyMC model of ``case`` (:func:`forecast.model.model.build_model`; it must be the case
     ``result`` was fitted on), adds the ``log_likelihood`` and ``log_prior`` groups with
     ``pm.compute_log_likelihood`` and ``pm.stats.compute_log_prior``, and calls ArviZ's
     ``psense_summary`` and ``psense``.
@@ -186,7 +186,7 @@ def prior_sensitivity(result, case, *, alphas=(0.99, 1.01)) -> PriorSensitivity:
     import arviz as az
     import pymc as pm
 
-    from forecast.model import build_model
+    from forecast.model.model import build_model
 
     model = build_model(case)
     tree = result.tree.copy()
@@ -307,7 +307,7 @@ def _nan_none(x):
 
 def analyse(result, case=None, *, range: RangeKind = "posterior", prior: bool = True) -> Sensitivity:
     """Tornado, tipping points and, with ``prior=True`` and a ``case``, the prior-sensitivity check."""
-    from forecast.scenarios import baseline_summary
+    from forecast.model.draws import baseline_summary
 
     draws = Draws.from_forecast(result)
     return Sensitivity(

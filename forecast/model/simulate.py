@@ -1,4 +1,4 @@
-"""Simulating from the model's prior: the generative story of :mod:`forecast.model`, in numpy.
+"""Simulating from the model's prior: the generative story of :mod:`forecast.model.model`, in numpy.
 
 Used by simulation-based calibration (``bench/sbc.py``): draw the parameters from their priors,
 simulate every observation the case has (readings, reference-case outcomes, judgments) from those
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from forecast.case import Case
-from forecast.model import model_inputs, reference_logit
-from forecast.priors import expit
+from forecast.case.load import Case
+from forecast.model.model import model_inputs, reference_logit
+from forecast.maths import expit
 
 
 def draw_prior(inputs: dict, rng: np.random.Generator) -> dict[str, np.ndarray]:

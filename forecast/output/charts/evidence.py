@@ -1,15 +1,15 @@
 """Charts for what the evidence taught and how well the model scores, each with its tidy-data twin.
 
-As in :mod:`forecast.charts`: plot functions return a matplotlib ``Figure`` and never call
+As in :mod:`forecast.output.charts.posterior`: plot functions return a matplotlib ``Figure`` and never call
 ``show()``; the ``*_data`` twin returns exactly the plotted numbers. Export with
-:func:`forecast.charts.save_figure`.
+:func:`forecast.output.charts.posterior.save_figure`.
 
 - :func:`plot_weights_learned` / :func:`weights_learned_data`: each weight's prior (the analyst's
   statement) against its posterior (after readings, reference cases and judgments), as medians and
   central 90 % intervals in log-odds. The prior interval is exact (log-normal quantiles); the
   posterior one is the 5 % and 95 % quantiles of the draws.
 - :func:`plot_calibration` / :func:`calibration_data`: the reliability diagram of a leave-one-out
-  backtest (:mod:`forecast.backtest`).
+  backtest (:mod:`forecast.analysis.backtest`).
 - :func:`plot_scores` / :func:`scores_data`: a resolved case's forecast at each evidence date.
 """
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecast.priors import Z90
+from forecast.maths import Z90
 
 PRIOR, POSTERIOR = "#9e9e9e", "#1b7837"
 FORECASTER_STYLE = {
@@ -75,7 +75,7 @@ def plot_weights_learned(result, *, figsize=(9.0, 5.8)):
     """
     import matplotlib.pyplot as plt
 
-    from forecast.charts import _footer, _titles
+    from forecast.output.style import footer, titles
 
     data = weights_learned_data(result).iloc[::-1]
     fig, ax = plt.subplots(figsize=figsize, layout="constrained")
@@ -96,7 +96,7 @@ def plot_weights_learned(result, *, figsize=(9.0, 5.8)):
 
 
 def calibration_data(backtest, bins: int = 5) -> pd.DataFrame:
-    """Reliability bins of each forecaster in a leave-one-out backtest (tidy; see :mod:`forecast.scoring`)."""
+    """Reliability bins of each forecaster in a leave-one-out backtest (tidy; see :mod:`forecast.analysis.scoring`)."""
     return backtest.calibration(bins)
 
 
@@ -139,7 +139,7 @@ def plot_calibration(backtest, *, bins: int = 5, figsize=(7.0, 6.4), title: str 
 
 
 def scores_data(score) -> pd.DataFrame:
-    """The rows of a :class:`forecast.backtest.ScoreResult`: date, P and its interval, Brier, log score."""
+    """The rows of a :class:`forecast.analysis.backtest.ScoreResult`: date, P and its interval, Brier, log score."""
     return score.table.copy()
 
 

@@ -1,14 +1,14 @@
 """The timeline: P(event) as of each date that has evidence, using only what was known then.
 
 For each distinct reading date ``t_1 < ... < t_m`` the case is cut to the readings dated on or before
-``t_i`` (:meth:`forecast.case.Case.as_of`) and the posterior is sampled again,
+``t_i`` (:meth:`forecast.case.load.Case.as_of`) and the posterior is sampled again,
 
     P_i = posterior of expit(base + sum_k s_k weight_k (2 level_k - 1))  given {y_j : date_j <= t_i},
 
 with everything else (priors, weights, settings, seed) unchanged. An indicator with no reading yet
 keeps its Beta level prior. Each point reports the posterior mean, median and HDI of P and its ICD 203
-words. All dates share one compiled model (:func:`forecast.fit.compile_case` once, then
-:func:`forecast.fit.sample`, which swaps the data with ``with_data``; the number of readings may change).
+words. All dates share one compiled model (:func:`forecast.model.fit.compile_case` once, then
+:func:`forecast.model.fit.sample`, which swaps the data with ``with_data``; the number of readings may change).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from forecast.result import DEFAULT_HDI_PROB
+from forecast.model.draws import DEFAULT_HDI_PROB
 
 
 @dataclass
@@ -66,7 +66,7 @@ def timeline(case, settings=None, *, compiled=None, dates=None, hdi_prob: float 
     case : Case
     settings : FitSettings, optional
     compiled : nutpie compiled model, optional
-        From :func:`forecast.fit.compile_case` on this case; compiled here when not given.
+        From :func:`forecast.model.fit.compile_case` on this case; compiled here when not given.
     dates : list of datetime.date, optional
         By default every distinct reading date (:attr:`Case.evidence_dates`).
     hdi_prob : float
@@ -79,7 +79,7 @@ def timeline(case, settings=None, *, compiled=None, dates=None, hdi_prob: float 
         it), ``mean``, ``median``, ``hdi_low``, ``hdi_high``, ``words``, ``band``, ``warning``,
         ``diagnostics_ok``.
     """
-    from forecast.fit import FitSettings, compile_case, sample
+    from forecast.model.fit import FitSettings, compile_case, sample
 
     settings = settings or FitSettings()
     dates = sorted(dates if dates is not None else case.evidence_dates)

@@ -5,7 +5,7 @@ For posterior draws p^(s), s = 1..S, of P(event):
 - ``mean`` is (1/S) sum_s p^(s) and ``median`` their median;
 - the interval is the highest-density interval (HDI) of probability ``hdi_prob`` (0.9 by default):
   the shortest interval holding that share of the draws (ArviZ's ``hdi``);
-- ``words`` are the ICD 203 band of the mean (:mod:`forecast.words`), with a warning when the
+- ``words`` are the ICD 203 band of the mean (:mod:`forecast.model.words`), with a warning when the
   interval reaches into more than one band;
 - an indicator's contribution is its draws of ``s_k weight_k (2 level_k - 1)`` in log-odds,
   summarised the same way. Contributions add up, with ``base``, to the log-odds of the event.
@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecast.words import describe
+from forecast.model.draws import DEFAULT_HDI_PROB
+from forecast.model.words import describe
 
-DEFAULT_HDI_PROB = 0.9
 RHAT_MAX = 1.01
 ESS_MIN = 400
 DIAGNOSED = ["base", "weight", "level", "p"]
@@ -77,7 +77,7 @@ class Forecast:
     tree : xarray.DataTree
         Posterior (and sample stats, constant and observed data) from :func:`forecast.fit`.
     config : dict
-        The case's full configuration (:meth:`forecast.case.Case.config`) and the fit settings.
+        The case's full configuration (:meth:`forecast.case.load.Case.config`) and the fit settings.
     input_hash : str
         SHA-256 of the case's input files.
     """
@@ -98,7 +98,7 @@ class Forecast:
 
     @property
     def evidence_date(self) -> str | None:
-        """The date of the latest reading or judgment (ISO), as :attr:`forecast.case.Case.evidence_date`."""
+        """The date of the latest reading or judgment (ISO), as :attr:`forecast.case.load.Case.evidence_date`."""
         dates = [r["date"] for r in [*self.config["readings"], *self.config.get("judgments", [])]]
         return max(dates) if dates else None
 

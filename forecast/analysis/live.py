@@ -2,7 +2,7 @@
 
 An edit in the notebook (a weight, a spread, a level judgment) changes only *prior parameters* of
 the model: the ``pm.Data`` inputs ``weight_mu``/``weight_sigma``, ``level_a``/``level_b`` or
-``base_mu``/``base_sigma`` (:func:`forecast.model.model_inputs`). The likelihood does not depend on
+``base_mu``/``base_sigma`` (:func:`forecast.model.model.model_inputs`). The likelihood does not depend on
 them, so the posterior under the edited prior is the old posterior times the ratio of the priors:
 
     p_new(theta | y)  ∝  p_old(theta | y) · p_new(theta) / p_old(theta)
@@ -30,6 +30,8 @@ many draws remains the number to brief.
 
 from __future__ import annotations
 
+from forecast.model.draws import DEFAULT_HDI_PROB
+
 import math
 import time
 from dataclasses import dataclass, field
@@ -37,9 +39,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from forecast.case import Case
-from forecast.model import model_inputs
-from forecast.words import Estimate, describe
+from forecast.case.load import Case
+from forecast.model.model import model_inputs
+from forecast.model.words import Estimate, describe
 
 KHAT_MAX = 0.7
 """Largest Pareto k-hat for which reweighting is trusted (lowered for small draw counts)."""
@@ -94,7 +96,7 @@ def log_prior_ratio(draws: dict[str, np.ndarray], old: dict[str, np.ndarray], ne
     draws : dict of str to numpy.ndarray
         Draws of ``base`` (shape ``(S,)``), ``weight`` and ``level`` (``(S, K)``).
     old, new : dict of str to numpy.ndarray
-        Model inputs (:func:`forecast.model.model_inputs`) before and after the edit; only prior
+        Model inputs (:func:`forecast.model.model.model_inputs`) before and after the edit; only prior
         parameters (:data:`PRIOR_INPUTS`) may differ.
 
     Returns
@@ -309,7 +311,7 @@ class LiveModel:
     case : Case
         The case as saved; its posterior is the first reference.
     compiled : nutpie compiled model, optional
-        :func:`forecast.fit.compile_case` of a case with the same indicators (compiled here if not given).
+        :func:`forecast.model.fit.compile_case` of a case with the same indicators (compiled here if not given).
     draws, tune, chains, seed : int
         Sampler settings of every (re-)sample. The defaults (2 chains, one per core, x 1 000 draws
         after 300 warm-up draws) re-sample the Belarus case in about 0.15 s on 2 cores.
@@ -330,7 +332,7 @@ class LiveModel:
     tune: int = 300
     chains: int = 2
     seed: int = 0
-    hdi_prob: float = 0.9
+    hdi_prob: float = DEFAULT_HDI_PROB
     khat_max: float = KHAT_MAX
     min_ess: float = 200.0
     max_references: int = 4
@@ -339,7 +341,7 @@ class LiveModel:
 
     def __post_init__(self):
         if self.compiled is None:
-            from forecast.fit import compile_case
+            from forecast.model.fit import compile_case
 
             self.compiled = compile_case(self.case)
         self._ids = list(self.case.indicator_ids)
@@ -348,7 +350,7 @@ class LiveModel:
 
     # sampling with the compiled model -------------------------------------------------------------
     def _sample(self, case: Case, label: str) -> Reference:
-        from forecast.fit import FitSettings, sample
+        from forecast.model.fit import FitSettings, sample
 
         settings = FitSettings(draws=self.draws, tune=self.tune, chains=self.chains, seed=self.seed)
         result = sample(self.compiled, case, settings, progress=False)

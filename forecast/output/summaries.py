@@ -18,7 +18,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from forecast.result import DEFAULT_HDI_PROB, Forecast
+from forecast.model.draws import DEFAULT_HDI_PROB
+from forecast.model.posterior import Forecast
 
 
 def summary_markdown(result: Forecast, hdi_prob: float = DEFAULT_HDI_PROB) -> str:
@@ -61,7 +62,7 @@ def write_chart(folder: Path, name: str, fig, data=None) -> None:
     """
     import matplotlib.pyplot as plt
 
-    from forecast.charts import save_figure
+    from forecast.output.style import save_figure
 
     folder = Path(folder)
     save_figure(fig, folder / name)
@@ -80,7 +81,7 @@ def write_summary(folder: Path, summary: dict, markdown: str) -> dict:
 
 def write_outputs(result: Forecast, case, folder: Path, hdi_prob: float = DEFAULT_HDI_PROB) -> dict:
     """Write every output of a fitted case into ``folder`` and return the summary dict."""
-    from forecast import charts
+    from forecast.output.charts import posterior as charts
 
     folder = Path(folder)
     result.save(folder / "forecast.nc")
@@ -94,10 +95,10 @@ def write_outputs(result: Forecast, case, folder: Path, hdi_prob: float = DEFAUL
 
 
 def write_scores(result, case, settings, folder: Path) -> tuple[dict, str]:
-    """Chart ``scores`` (+ CSV) and the summaries of :func:`forecast.backtest.score_over_time`."""
+    """Chart ``scores`` (+ CSV) and the summaries of :func:`forecast.analysis.backtest.score_over_time`."""
     from dataclasses import asdict
 
-    from forecast.evidence_charts import plot_scores, scores_data
+    from forecast.output.charts.evidence import plot_scores, scores_data
 
     folder = Path(folder)
     q = case.spec.question
@@ -119,7 +120,7 @@ def write_backtest(bt, full: Forecast, case, settings, folder: Path, *, bins: in
     """
     from dataclasses import asdict
 
-    from forecast import evidence_charts as ec
+    from forecast.output.charts import evidence as ec
 
     folder = Path(folder)
     summary = {"case": case.id, **bt.summary(), "settings": {**asdict(settings), "bins": bins}}
@@ -139,3 +140,65 @@ def write_backtest(bt, full: Forecast, case, settings, folder: Path, *, bins: in
     markdown = "\n".join(lines) + "\n"
     return write_summary(folder, summary, markdown), markdown
 
+
+def write_scenarios(report, folder, baseline=None) -> dict[str, Any]:
+    """Charts ``scenarios`` and ``attribution`` (+ CSVs), ``summary.json``, ``summary.md``; returns the summary."""
+    from forecast.output.charts import whatif as wc
+
+    folder = Path(folder)
+    if baseline is not None:
+        baseline.save(folder / "forecast.nc")
+    write_chart(folder, "scenarios", wc.plot_scenarios(report), wc.scenarios_data(report))
+    write_chart(folder, "attribution", wc.plot_attribution(report), wc.attribution_data(report))
+    summary = report.to_dict()
+    b = summary["baseline"]
+    lines = [f"# Scenarios: {report.question}", "",
+             f"Baseline: **{b['probability']:.1%}** ({b['words']}), {report.hdi_prob:.0%} HDI {b['hdi_low']:.1%}–{b['hdi_high']:.1%}.", "",
+             "| scenario | P | interval | words | difference | path |", "|---|---|---|---|---|---|"]
+    for s in summary["scenarios"]:
+        lines.append(f"| {s['name']} | {s['probability']:.1%} | {s['hdi_low']:.1%}–{s['hdi_high']:.1%} | {s['words']} | "
+                     f"{s['difference'] * 100:+.1f} pts | {s['path']} |")
+    lines += ["", "Attribution (exact Shapley values; they add up to each difference):", ""]
+    for s in summary["scenarios"]:
+        lines.append(f"- **{s['name']}** ({s['difference'] * 100:+.1f} pts): "
+                     + "; ".join(f"{a['change']} {a['difference'] * 100:+.1f}" for a in s["attribution"]))
+    return write_summary(folder, summary, "\n".join(lines) + "\n")
+
+
+def write_sensitivity(sens, result, folder) -> dict[str, Any]:
+    """Charts ``tornado``, ``tipping_points``, ``prior_sensitivity`` (+ CSVs) and the summaries."""
+    from forecast.output.charts import whatif as wc
+
+    folder = Path(folder)
+    items = [("tornado", wc.plot_tornado(sens), wc.tornado_data(sens)),
+             ("tipping_points", wc.plot_tipping_points(sens, result), wc.tipping_data(sens, result))]
+    if sens.prior is not None:
+        items.append(("prior_sensitivity", wc.plot_prior_sensitivity(sens), wc.prior_sensitivity_data(sens)))
+        sens.prior.summary.to_csv(folder / "psense_summary.csv")
+    for name, fig, data in items:
+        write_chart(folder, name, fig, data)
+    summary = sens.to_dict()
+    b = summary["baseline"]
+    lines = [f"# Sensitivity: {sens.question}", "", f"Baseline: **{b['probability']:.1%}** ({b['words']}).", "",
+             f"Tornado (each level across its {summary['range']} range, others at their posterior draws):", "",
+             "| indicator | direction | levels | P low | P high | swing | tips up | tips down |", "|---|---|---|---|---|---|---|---|"]
+    for i in summary["indicators"]:
+        t = i["tipping_points"]
+        lines.append(f"| {i['name']} | {i['direction']} | {i['level_low']:.2f}–{i['level_high']:.2f} | {i['p_low']:.1%} | {i['p_high']:.1%} | "
+                     f"{i['swing'] * 100:.1f} pts | {t['up']['text']} | {t['down']['text']} |")
+    if sens.prior is not None:
+        lines += ["", "## Prior sensitivity (power-scaling)", "", sens.prior.verdict]
+    return write_summary(folder, summary, "\n".join(lines) + "\n")
+
+
+def write_timeline(tl, folder) -> dict[str, Any]:
+    """Chart ``timeline`` (+ CSV) and the summaries."""
+    from forecast.output.charts import whatif as wc
+
+    folder = Path(folder)
+    write_chart(folder, "timeline", wc.plot_timeline(tl), wc.timeline_data(tl))
+    summary = tl.to_dict()
+    lines = [f"# Timeline: {tl.question}", "", "| as of | readings | P | interval | words |", "|---|---|---|---|---|"]
+    for d in summary["dates"]:
+        lines.append(f"| {d['date']} | {d['readings']} | {d['probability']:.1%} | {d['hdi_low']:.1%}–{d['hdi_high']:.1%} | {d['words']} |")
+    return write_summary(folder, summary, "\n".join(lines) + "\n")

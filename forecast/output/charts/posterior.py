@@ -1,6 +1,6 @@
 """Charts for briefings, each with a twin that returns the plotted numbers as a tidy DataFrame.
 
-Plot functions take a :class:`~forecast.result.Forecast` and keyword-only options, return a
+Plot functions take a :class:`~forecast.model.posterior.Forecast` and keyword-only options, return a
 matplotlib ``Figure`` and never call ``show()``. Export with :func:`save_figure`.
 
 The probability chart draws the posterior density of P(event) over the ICD 203 bands. The density
@@ -15,13 +15,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecast.priors import expit, logit
-from forecast.result import DEFAULT_HDI_PROB
-from forecast.words import BANDS
+from forecast.maths import expit, logit
+from forecast.model.draws import DEFAULT_HDI_PROB
+from forecast.model.words import BANDS
+from forecast.output.style import BAND_COLOURS, DOWN, UP, footer, titles
 
-FORMATS = ("png", "svg", "pdf")
-BAND_COLOURS = ("#b2182b", "#d6604d", "#f4a582", "#f7f7f7", "#92c5de", "#4393c3", "#2166ac")
-UP, DOWN = "#b35806", "#542788"
 
 
 def probability_data(result, *, hdi_prob: float = DEFAULT_HDI_PROB, points: int = 400) -> pd.DataFrame:
@@ -106,8 +104,8 @@ def plot_probability(result, *, hdi_prob: float = DEFAULT_HDI_PROB, figsize=(9.0
     ax.set_yticks([])
     ax.set_xlabel("Probability of the event by the horizon")
     ax.set_ylabel("Posterior density")
-    _titles(fig, ax, f"{result.title}: {row['words']} ({row['mean']:.0%})", result.question)
-    _footer(fig, result, f"Bands: ICD 203 words of estimative probability. {row['warning']}".strip())
+    titles(fig, ax, f"{result.title}: {row['words']} ({row['mean']:.0%})", result.question)
+    footer(fig, result, f"Bands: ICD 203 words of estimative probability. {row['warning']}".strip())
     return fig
 
 
@@ -158,38 +156,11 @@ def plot_contributions(result, *, hdi_prob: float = DEFAULT_HDI_PROB, figsize=(9
     ax.set_xlabel(f"Contribution to the log-odds of the event (mean and {hdi_prob:.0%} HDI)")
     top = ax.secondary_xaxis("top", functions=(np.exp, lambda m: np.log(np.clip(m, 1e-9, None))))
     top.set_xlabel("as an odds multiplier (×)")
-    _titles(fig, ax, f"{result.title}: what drives the forecast", result.question)
-    _footer(fig, result, "Weight = stated strength from neutral to fully present. "
+    titles(fig, ax, f"{result.title}: what drives the forecast", result.question)
+    footer(fig, result, "Weight = stated strength from neutral to fully present. "
             "Contribution = direction × weight × (2 × level − 1).")
     return fig
 
 
-def save_figure(fig, stem: str | Path, formats=FORMATS) -> list[Path]:
-    """Save ``fig`` as ``stem.png``, ``stem.svg`` and ``stem.pdf`` (or the given formats)."""
-    stem = Path(stem)
-    paths = []
-    for fmt in formats:
-        path = stem.with_suffix(f".{fmt}")
-        fig.savefig(path, dpi=200 if fmt == "png" else None)
-        paths.append(path)
-    return paths
-
-
 def _weight_label(weight: float, unit: str) -> str:
     return f"weight ×{weight:g} odds" if unit == "odds_multiplier" else f"weight {weight:g} log-odds"
-
-
-def _titles(fig, ax, headline: str, question: str) -> None:
-    fig.suptitle(headline, x=0.01, ha="left", fontsize=13, fontweight="bold")
-    ax.set_title(question, loc="left", fontsize=10, color="#444444")
-
-
-def _footer(fig, result, extra: str = "") -> None:
-    fit = result.config.get("fit", {})
-    n = fit.get("draws", 0) * fit.get("chains", 0)
-    text = (
-        f"Evidence up to {result.evidence_date} · {result.evidence_counts()} · "
-        f"{n:,} posterior draws, seed {fit.get('seed')} · inputs {result.input_hash[:10]}. {extra}"
-    )
-    fig.get_layout_engine().set(rect=(0, 0.07, 1, 0.93))
-    fig.text(0.01, 0.005, text, ha="left", va="bottom", fontsize=7, color="#555555", wrap=True)

@@ -2,7 +2,7 @@
 
 Every notebook in ``notebooks/`` has a papermill ``parameters`` cell (``case_dir``, ``seed``,
 ``draws``, ``tune``, ``out_dir``). :func:`run_notebook` executes one notebook with given parameters
-into a new run folder (:func:`forecast.runs.run_folder`: never overwritten, never half-written)
+into a new run folder (:func:`forecast.output.run_folder.run_folder`: never overwritten, never half-written)
 holding the executed notebook and whatever the notebook saves into ``out_dir``. :func:`run_batch`
 does that for every combination of cases and seeds, or for a list of parameter sets.
 
@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from forecast.runs import run_folder, run_name
+from forecast.output.run_folder import run_folder, run_name
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 Every model forbids unknown fields, so a misspelt key is reported rather than ignored. The ranges
 stated in ``docs/case-format.md`` are enforced here; checks that span files (ids that must exist,
-quotes that must occur in their source) live in :mod:`forecast.case`.
+quotes that must occur in their source) live in :mod:`forecast.case.load`.
 """
 
 from __future__ import annotations

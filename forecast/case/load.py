@@ -2,7 +2,7 @@
 
 A case folder holds ``case.toml`` and ``readings.csv`` and points at a source catalogue
 (``seeds/sources.csv``). :func:`load_case` reads them all, validates every field
-(:mod:`forecast.schema`) and every cross-reference, and either returns a :class:`Case` or raises one
+(:mod:`forecast.case.schema`) and every cross-reference, and either returns a :class:`Case` or raises one
 :class:`~forecast.errors.CaseError` that lists every problem with its file, field, line and fix.
 
 Quotes are matched after normalising: runs of whitespace become one space and typographic quotation
@@ -19,9 +19,9 @@ from typing import Any
 import pydantic
 
 from forecast.errors import CaseError, Problem
-from forecast.priors import effective_weight
-from forecast.schema import DEFAULT_SCALE, READING_COLUMNS, SOURCE_COLUMNS, CaseFile, Reading, Source
-from forecast.validation import csv_rows, normalise, parse_level, parse_toml, read_text, schema_problems, toml_line
+from forecast.maths import effective_weight
+from forecast.case.schema import DEFAULT_SCALE, READING_COLUMNS, SOURCE_COLUMNS, CaseFile, Reading, Source
+from forecast.case.checks import csv_rows, normalise, parse_level, parse_toml, read_text, schema_problems, toml_line
 
 CASE_FILE = "case.toml"
 READINGS_FILE = "readings.csv"
@@ -113,7 +113,7 @@ class Case:
         """One row per indicator: what it means, its direction and weight, and its readings count."""
         import pandas as pd
 
-        from forecast.priors import weight_log_odds
+        from forecast.maths import weight_log_odds
 
         counts = {i: 0 for i in self.indicator_ids}
         for r in self.readings:
@@ -144,7 +144,7 @@ class Case:
         """
         import pandas as pd
 
-        from forecast.priors import age_weight
+        from forecast.maths import age_weight
 
         half_life = self.spec.model.half_life_days
         latest = self.evidence_date
@@ -206,7 +206,7 @@ def load_case(path: str | Path) -> Case:
         files.append(catalogue)
         files.extend(catalogue.parent / name for name in sorted({s.file for s in sources.values()}) if name in texts)
     readings = _load_readings(root / READINGS_FILE, spec, sources, texts, problems)
-    from forecast.evidence import load_evidence
+    from forecast.case.evidence import load_evidence
 
     refs, codings, judgments, more = load_evidence(root, spec, sources, texts, problems)
     files.extend(more)

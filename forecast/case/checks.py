@@ -15,7 +15,7 @@ from pathlib import Path
 import pydantic
 
 from forecast.errors import Problem
-from forecast.schema import DEFAULT_SCALE
+from forecast.case.schema import DEFAULT_SCALE
 
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " "})
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass
 
-from forecast.case import Case
-from forecast.model import DATA_DIMS, OBSERVED, build_model, data_coords, model_inputs
-from forecast.result import Forecast
+from forecast.case.load import Case
+from forecast.model.model import DATA_DIMS, OBSERVED, build_model, data_coords, model_inputs
+from forecast.model.posterior import Forecast
 
 
 @dataclass(frozen=True)

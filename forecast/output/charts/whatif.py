@@ -1,11 +1,11 @@
 """Charts for scenarios, sensitivity, tipping points and the timeline, each with a tidy-data twin.
 
-Like :mod:`forecast.charts`: every ``plot_*`` takes a result object and keyword-only options,
+Like :mod:`forecast.output.charts.posterior`: every ``plot_*`` takes a result object and keyword-only options,
 returns a matplotlib ``Figure`` and never calls ``show()``; every ``*_data`` returns the plotted
-numbers as a tidy DataFrame. Export with :func:`forecast.charts.save_figure` (PNG, SVG, PDF).
+numbers as a tidy DataFrame. Export with :func:`forecast.output.charts.posterior.save_figure` (PNG, SVG, PDF).
 
 The tipping-point chart colours each indicator's level scale by the ICD 203 band of the mean P when
-that indicator is held at that level (the level curve ``f_k(L)`` of :mod:`forecast.sensitivity`,
+that indicator is held at that level (the level curve ``f_k(L)`` of :mod:`forecast.analysis.sensitivity`,
 evaluated on a grid of 201 levels).
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecast.charts import BAND_COLOURS, DOWN, UP
-from forecast.words import BANDS, band_index
+from forecast.output.style import BAND_COLOURS, DOWN, UP
+from forecast.model.words import BANDS, band_index
 
 GRID = 201
 
@@ -69,7 +69,7 @@ def plot_scenarios(report, *, figsize=(9.5, 5.0)):
 
     Parameters
     ----------
-    report : forecast.scenarios.ScenarioReport
+    report : forecast.analysis.scenarios.ScenarioReport
     figsize : tuple
 
     Returns
@@ -210,8 +210,8 @@ def tipping_data(sens, result=None, *, points: int = GRID) -> pd.DataFrame:
                          "p": row[f"{way}_edge"], "band": row[f"{way}_band"], "text": row[f"{way}_text"], "level_mean": row["level_mean"]})
     frames = [pd.DataFrame(rows)]
     if result is not None:
-        from forecast.scenarios import Draws
-        from forecast.sensitivity import level_curve
+        from forecast.model.draws import Draws
+        from forecast.analysis.sensitivity import level_curve
 
         draws = Draws.from_forecast(result)
         grid = np.linspace(0.0, 1.0, points)
@@ -227,7 +227,7 @@ def plot_tipping_points(sens, result, *, figsize=(9.5, 5.8)):
 
     Parameters
     ----------
-    sens : forecast.sensitivity.Sensitivity
+    sens : forecast.analysis.sensitivity.Sensitivity
     result : Forecast
         The fitted case the sensitivity was computed from (for the level curves).
 
@@ -286,7 +286,7 @@ def plot_prior_sensitivity(sens, *, figsize=(9.5, 6.0)):
     """
     import matplotlib.pyplot as plt
 
-    from forecast.sensitivity import THRESHOLD
+    from forecast.analysis.sensitivity import THRESHOLD
 
     data = prior_sensitivity_data(sens).iloc[::-1].reset_index(drop=True)
     fig, ax = plt.subplots(figsize=figsize, layout="constrained")

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from forecast.case import CASE_FILE, Case, load_case
+from forecast.case.load import CASE_FILE, Case, load_case
 from forecast.errors import CaseError
 
 FIELDS = ("weight", "weight_spread", "level")
@@ -277,7 +277,7 @@ def save(case_or_dir: Case | str | Path, edits: Iterable[Edit], *, dry_run: bool
 
 
 def _check_render(current: Case, edited: Case, old: str, new: str, edits: list[Edit]) -> None:
-    from forecast.schema import CaseFile
+    from forecast.case.schema import CaseFile
 
     spec = CaseFile.model_validate(tomllib.loads(new))
     if spec.model_dump() != edited.spec.model_dump():

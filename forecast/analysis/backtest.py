@@ -1,10 +1,10 @@
 """Scoring a resolved case over time, and leave-one-out over its reference cases.
 
 Both reuse one compiled model: every fit swaps data with ``with_data`` (the reference-case,
-reading and judgment dimensions may change length, see :mod:`forecast.model`).
+reading and judgment dimensions may change length, see :mod:`forecast.model.model`).
 
 **Over time** (:func:`score_over_time`). For each evidence date ``d`` the case is cut to the evidence
-known then (:meth:`forecast.case.Case.as_of`), refitted, and its forecast (the posterior mean of
+known then (:meth:`forecast.case.load.Case.as_of`), refitted, and its forecast (the posterior mean of
 P) scored against the resolved outcome. A first row, ``no evidence``, is the forecast from the
 priors and reference cases alone.
 
@@ -33,10 +33,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecast import scoring
-from forecast.case import Case
-from forecast.model import model_inputs, reference_logit
-from forecast.priors import expit
+from forecast.analysis import scoring
+from forecast.case.load import Case
+from forecast.model.model import model_inputs, reference_logit
+from forecast.maths import expit
 
 FORECASTERS = ("model", "base_rate", "equal_weights")
 
@@ -71,7 +71,7 @@ def score_over_time(case: Case, compiled, settings) -> ScoreResult:
     ValueError
         If the case's question has no ``outcome`` yet.
     """
-    from forecast.fit import sample
+    from forecast.model.fit import sample
 
     outcome = case.spec.question.outcome
     if outcome is None:
@@ -135,7 +135,7 @@ class Backtest:
 
 def _draws(compiled, inputs: dict, settings) -> tuple[np.ndarray, np.ndarray]:
     """Posterior draws of ``base`` (S,) and ``weight`` (S, K) for these inputs."""
-    from forecast.fit import draw
+    from forecast.model.fit import draw
 
     post = draw(compiled, inputs, settings)["posterior"]
     base = post["base"].values.reshape(-1)
@@ -162,7 +162,7 @@ def leave_one_out(case: Case, compiled, settings, progress=None, without: tuple[
     case : Case
         With at least two reference cases.
     compiled : nutpie compiled model
-        From :func:`forecast.fit.compile_case` (any case with the same indicators).
+        From :func:`forecast.model.fit.compile_case` (any case with the same indicators).
     settings : FitSettings
     progress : callable, optional
         Called with ``(i, n)`` after each held-out case.

@@ -10,7 +10,7 @@ A case folder may hold three optional files (``docs/case-format.md``):
 - ``judgments.csv``: stated probabilities of the case's event from sources, quoted verbatim like the
   readings, as a number, a range or estimative words (:data:`PHRASES`).
 
-Loading follows :mod:`forecast.case`: every problem is collected with its file, field, line and fix.
+Loading follows :mod:`forecast.case.load`: every problem is collected with its file, field, line and fix.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ import pydantic
 from pydantic import Field
 
 from forecast.errors import Problem
-from forecast.priors import Z90, logit
-from forecast.schema import Id, IndicatorId, Strict, Text, Unit
-from forecast.validation import csv_rows, normalise, parse_level, schema_problems
+from forecast.maths import Z90, logit
+from forecast.case.schema import Id, IndicatorId, Strict, Text, Unit
+from forecast.case.checks import csv_rows, normalise, parse_level, schema_problems
 
 REFERENCE_CASES_FILE = "reference_cases.csv"
 REFERENCE_CODINGS_FILE = "reference_codings.csv"

@@ -1,7 +1,7 @@
 """The PyMC model of a case.
 
 For indicators k = 1..K with sign s_k (+1 raises, -1 lowers) and readings j = 1..J of indicator
-k(j) with observed level y_j and noise sd_j (from its grade, see :mod:`forecast.priors`):
+k(j) with observed level y_j and noise sd_j (from its grade, see :mod:`forecast.maths`):
 
     base      ~ Normal(mu_b, sigma_b)                 prior log-odds at neutral levels
     weight_k  ~ LogNormal(mu_k, sigma_k)              strength, log-odds per unit centred level
@@ -36,8 +36,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from forecast.case import Case
-from forecast.priors import age_weight, base_rate_prior, grade_factor, level_prior, weight_log_odds, weight_prior
+from forecast.case.load import Case
+from forecast.maths import age_weight, base_rate_prior, grade_factor, level_prior, weight_log_odds, weight_prior
 
 DATA_DIMS = {
     "base_mu": None,
@@ -92,7 +92,7 @@ def uncoded_moments(a: float, b: float) -> tuple[float, float]:
 
 def judgment_inputs(case: Case) -> tuple[np.ndarray, np.ndarray]:
     """Each judgment's centre (log-odds) and sd, from its stated probability and noise."""
-    from forecast.evidence import judgment_observation
+    from forecast.case.evidence import judgment_observation
 
     default = case.spec.model.judgment_sd
     obs = [judgment_observation(*j.range, j.sd if j.sd is not None else default) for j in case.judgments]

@@ -1,0 +1,1 @@
+"""Answers to files people read: charts (PNG, SVG, PDF) with their tidy-data twins, summaries, run folders."""
