@@ -64,7 +64,7 @@ def cli_json(compiled, monkeypatch, tmp_path):
     import forecast.model.fit
     from forecast.cli import app
 
-    monkeypatch.setattr(forecast.fit, "compile_case", lambda case: compiled)
+    monkeypatch.setattr(forecast.model.fit, "compile_case", lambda case: compiled)
 
     def invoke(*args):
         extra = ["--out", str(tmp_path), "--draws", "200", "--tune", "200", "--chains", "2", "--json"]
@@ -74,3 +74,11 @@ def cli_json(compiled, monkeypatch, tmp_path):
 
     return invoke
 
+
+
+@pytest.fixture
+def second_case(tmp_path) -> Path:
+    """A writable second case (``tests/helpers.py``): another question, no optional files, resolved yes."""
+    from helpers import write_second_case
+
+    return write_second_case(tmp_path)
