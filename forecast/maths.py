@@ -1,6 +1,10 @@
-"""Turning an analyst's statements into prior parameters.
+"""The pure maths: the forecast formula, and an analyst's statements turned into prior parameters.
 
 All functions are pure and work on floats or numpy arrays.
+
+Forecast.  Indicator k with sign ``s_k`` (+1 raises, -1 lowers), weight ``w_k`` and level ``L_k``
+contributes ``c_k = s_k w_k (2 L_k - 1)`` to the log-odds, and ``P = expit(base + sum_k c_k)``
+(:func:`contributions`, :func:`probability`).
 
 Base rate.  A central probability ``v`` and a 90 % range ``[l, h]`` become a normal prior on the
 log-odds scale, ``base ~ Normal(mu, sigma)``, with
