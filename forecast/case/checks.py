@@ -312,16 +312,22 @@ def piece_spans(text: str, markers: dict[str, str]) -> tuple[dict[str, tuple[int
 
 
 def closest_passage(quote: str, text: str) -> tuple[str, float]:
-    """The passage of ``text`` most like ``quote`` (widened to whole words) and its similarity in %."""
+    """The passage of ``text`` most like ``quote`` and its similarity in %.
+
+    rapidfuzz's ``partial_ratio_alignment`` finds the best window of the quote's length; its ends are
+    then moved to the word boundaries nearby that make the passage most like the quote (the passage
+    may be longer or shorter than the quote).
+    """
     from rapidfuzz import fuzz
 
     found = fuzz.partial_ratio_alignment(quote, text)
-    start, end = found.dest_start, found.dest_end
-    while start > 0 and not text[start - 1].isspace():
-        start -= 1
-    while end < len(text) and not text[end].isspace():
-        end += 1
-    return text[start:end], found.score
+    slack = max(12, len(quote) // 4)
+    lo, hi = max(0, found.dest_start - slack), min(len(text), found.dest_end + slack)
+    starts = [i for i in range(lo, min(found.dest_start + slack, len(text))) if text[i].isalnum() and (i == 0 or not text[i - 1].isalnum())]
+    ends = [i for i in range(max(found.dest_end - slack, 1), hi + 1) if not text[i - 1].isspace() and (i == len(text) or not text[i].isalnum())]
+    pairs = [(s, e) for s in starts or [found.dest_start] for e in ends or [found.dest_end] if s < e]
+    start, end = max(pairs, key=lambda se: fuzz.ratio(quote, text[se[0]:se[1]])) if pairs else (found.dest_start, found.dest_end)
+    return text[start:end], fuzz.ratio(quote, text[start:end])
 
 
 def word_diff(quote: str, passage: str, limit: int = 4) -> str:
@@ -342,6 +348,10 @@ def word_diff(quote: str, passage: str, limit: int = 4) -> str:
     return "; ".join(parts[:limit]) + more
 
 
+CLOSE_ENOUGH = 60.0
+"""Similarity (%) from which the closest passage is compared with the quote word by word."""
+
+
 def quote_problem(quote: str, passage: str, where: str) -> tuple[str, str] | None:
     """``(message, fix)`` when ``quote`` does not occur in ``passage`` (both as written), else None.
 
@@ -356,7 +366,7 @@ def quote_problem(quote: str, passage: str, where: str) -> tuple[str, str] | Non
         return f"the quote does not occur in {where}, which is empty", fix
     close, score = closest_passage(q, text)
     message = f'the quote does not occur in {where}; the closest passage ({score:.0f} % alike) is "{close}"'
-    diff = word_diff(q, close)
+    diff = word_diff(q, close) if score >= CLOSE_ENOUGH else ""
     if diff:
         message += f": {diff}"
     return message, fix
