@@ -393,3 +393,124 @@ def test_second_case_bad_level_word_and_weight(second_case):
     weight = next(p for p in found if p.file.name == "case.toml")
     assert weight.field == "indicators[2]" and "an odds multiplier must be above 1, got 0.8" in weight.message
     assert "write x1.25 with the opposite direction" in weight.message
+
+
+# -- the toolkit's rules, one by one ---------------------------------------------------------------------
+
+TOML = """# comment
+[case]
+id = "x"
+
+[[indicators]]
+id = "a"
+weight = 2
+
+[[indicators]]
+id = "b"
+weight = 3
+scale = { low = 0.2, high = 0.8 }
+
+[[scenarios]]
+id = "s"
+
+[scenarios.set_level]
+a = 0.5
+
+[[scenarios.readings]]
+indicator = "a"
+
+[[scenarios.readings]]
+indicator = "b"
+level = "high"
+
+[[scenarios]]
+id = "t"
+set_level = { b = 1 }
+"""
+
+
+@pytest.mark.parametrize(
+    ("loc", "line"),
+    [
+        (("case", "id"), 3),
+        (("case", "title"), 2),  # missing key: the table's header
+        (("indicators", 1, "weight"), 11),
+        (("indicators", 1), 9),
+        (("indicators", 1, "scale", "high"), 12),
+        (("scenarios", 0, "set_level", "a"), 18),
+        (("scenarios", 0, "readings", 1, "level"), 25),
+        (("scenarios", 0, "readings", 0, "rationale"), 20),
+        (("scenarios", 1, "set_level", "b"), 29),
+        (("scenarios", 1, "id"), 28),
+        (("model", "reading_sd"), None),
+    ],
+)
+def test_toml_line(loc, line):
+    from forecast.case.checks import toml_line
+
+    assert toml_line(TOML.splitlines(), loc) == line
+
+
+def test_parse_level():
+    from types import SimpleNamespace
+
+    from forecast.case.checks import parse_level
+
+    ind = SimpleNamespace(id="k", words=lambda: {"absent": 0.0, "present": 1.0})
+    assert parse_level("0.3") == 0.3 and parse_level(" Very High ") == 0.9 and parse_level(1) == 1.0
+    assert parse_level("Present", ind) == 1.0
+    for raw, words in [("huge", "'huge' is neither a number in [0, 1] nor a level word"), ("1.2", "level 1.2 is outside [0, 1]"),
+                       ("high", "'high' is neither a number in [0, 1] nor a level word of k"), (True, "neither")]:
+        with pytest.raises(ValueError, match=re.escape(words)):
+            parse_level(raw, ind if raw == "high" else None)
+
+
+def test_weights_and_multipliers():
+    from forecast.case.checks import multiplier_problem, parse_weight
+
+    assert [parse_weight(t) for t in ("2.5", "x2.5", "×2.5", "X 4", " 0.7 ")] == [2.5, 2.5, 2.5, 4.0, 0.7]
+    with pytest.raises(ValueError):
+        parse_weight("x")
+    assert multiplier_problem(0.5, "odds_multiplier") == "an odds multiplier must be above 1, got 0.5"
+    assert multiplier_problem(1.0, "odds_multiplier") and multiplier_problem(0.5, "log_odds") is None
+    assert multiplier_problem(1.01, "odds_multiplier") is None
+
+
+def test_unique_ids():
+    from pathlib import Path
+
+    from forecast.case.checks import UniqueIds
+
+    found, ids = [], UniqueIds("reading")
+    assert [ids.repeated(k, found, Path("r.csv"), f"row {k}", n) for n, k in enumerate("abca", start=2)] == [False, False, False, True]
+    (p,) = found
+    assert (p.message, p.fix, p.line) == ("duplicate reading id 'a'", "give each reading its own id", 5)
+
+
+def test_collapse_counts_one_cause():
+    from pathlib import Path
+
+    from forecast.case.checks import collapse
+    from forecast.errors import Problem
+
+    same = [Problem(Path("d/readings.csv"), f"readings row r{i}, column source", "unknown source 'x'", "fix it", i + 1) for i in range(1, 4)]
+    other = Problem(Path("d/readings.csv"), "readings row r9, column source", "unknown source 'y'", "fix it", 10)
+    out = collapse([same[0], other, *same[1:]])
+    assert [p.message for p in out] == ["unknown source 'x' (3 readings)", "unknown source 'y'"]
+    assert out[0].field == "readings row r1, column source and 2 more" and out[0].line == 2
+
+
+def test_piece_spans():
+    from forecast.case.checks import piece_spans
+
+    text = "HEAD one two. SECOND three four. THIRD five"
+    spans, errors = piece_spans(text, {"a": "SECOND", "b": "THIRD", "c": "FOURTH", "d": "o"})
+    assert text[slice(*spans["a"])] == "SECOND three four. " and text[slice(*spans["b"])] == "THIRD five"
+    assert errors == {"c": "not found", "d": "found 3 times"}
+
+
+def test_word_diff():
+    from forecast.case.checks import word_diff
+
+    assert word_diff("a b c d", "a x c d e") == 'the quote has "b" where the source has "x"; the quote leaves out "e"'
+    assert word_diff("a b c", "a c") == 'the quote adds "b"'
