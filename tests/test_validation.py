@@ -501,7 +501,7 @@ def test_collapse_counts_one_cause():
 
 
 def test_piece_spans():
-    from forecast.case.checks import piece_spans
+    from forecast.case.quotes import piece_spans
 
     text = "HEAD one two. SECOND three four. THIRD five"
     spans, errors = piece_spans(text, {"a": "SECOND", "b": "THIRD", "c": "FOURTH", "d": "o"})
@@ -510,7 +510,7 @@ def test_piece_spans():
 
 
 def test_word_diff():
-    from forecast.case.checks import word_diff
+    from forecast.case.quotes import word_diff
 
     assert word_diff("a b c d", "a x c d e") == 'the quote has "b" where the source has "x"; the quote leaves out "e"'
     assert word_diff("a b c", "a c") == 'the quote adds "b"'

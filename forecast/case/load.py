@@ -31,9 +31,9 @@ from forecast.errors import CaseError, Problem
 from forecast.maths import effective_weight
 from forecast.case.schema import READING_COLUMNS, SOURCE_COLUMNS, SOURCE_OPTIONAL, CaseFile, Indicator, Question, Reading, Source
 from forecast.case.checks import (
-    UniqueIds, collapse, csv_rows, hindsight, level_fix, normalise_quote, parse_level, parse_toml, piece_spans,
-    quote_problem, read_text, schema_problems, toml_line,
+    UniqueIds, collapse, csv_rows, hindsight, level_fix, parse_level, parse_toml, quote_problem, read_text, schema_problems, toml_line,
 )
+from forecast.case.quotes import normalise_quote, piece_spans
 
 CASE_FILE = "case.toml"
 READINGS_FILE = "readings.csv"
