@@ -345,6 +345,8 @@ def dotted(loc: tuple) -> str:
 
 def message(err: dict) -> str:
     """Pydantic's message, with the offending value when it is short."""
+    if err["type"] == "string_pattern_mismatch" and err["loc"] and err["loc"][-1] == "grade":
+        return f"{err['input']!r} is not a grade"
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] not in {"missing", "extra_forbidden"} and "input" in err and not isinstance(err["input"], (dict, list)):
         msg += f" (got {err['input']!r})"

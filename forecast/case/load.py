@@ -33,7 +33,9 @@ from forecast.case.schema import READING_COLUMNS, SOURCE_COLUMNS, SOURCE_OPTIONA
 from forecast.case.checks import (
     UniqueIds, collapse, csv_rows, hindsight, level_fix, parse_level, parse_toml, quote_problem, read_text, schema_problems, toml_line,
 )
+from forecast.case.evidence import load_evidence
 from forecast.case.quotes import normalise_quote, piece_spans
+from forecast.case.scenarios import SCENARIOS_FILE, read_scenarios
 
 CASE_FILE = "case.toml"
 READINGS_FILE = "readings.csv"
@@ -271,9 +273,6 @@ def load_case(path: str | Path) -> Case:
         With every problem in every file of the folder, each naming the file, the field, the line
         and the fix; one cause repeated on many rows is listed once with its count.
     """
-    from forecast.case.evidence import load_evidence
-    from forecast.case.scenarios import SCENARIOS_FILE, read_scenarios
-
     root = Path(path)
     if not root.is_dir():
         raise CaseError([Problem(root, "case folder", "is not a folder", "give the path of a case folder such as data/belarus")])
