@@ -514,3 +514,16 @@ def test_word_diff():
 
     assert word_diff("a b c d", "a x c d e") == 'the quote has "b" where the source has "x"; the quote leaves out "e"'
     assert word_diff("a b c", "a c") == 'the quote adds "b"'
+
+
+def test_sources_added_without_the_optional_piece_column(tmp_path):
+    """Rows appended with the columns of an older header still load: trailing optional cells may be left off."""
+    import shutil
+
+    from conftest import ROOT
+    from helpers import write_second_case
+
+    shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
+    case = load_case(write_second_case(tmp_path))
+    assert set(case.sources) >= {"gazette-2025-02-03", "cbw-2025-03-10", "ukrinform-danilov-2022-12-19"}
+    assert case.sources["gazette-2025-02-03"].piece == ""

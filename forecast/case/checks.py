@@ -50,7 +50,8 @@ def csv_rows(path: Path, columns, optional, problems):
     """Yield ``(line, row)`` for each record of a CSV file, after checking its header.
 
     ``columns`` are every column the file may have, ``optional`` those it may leave out; an optional
-    column's empty cell is left out of ``row``. A row of the wrong length is reported and skipped.
+    column's empty cell is left out of ``row``, and a row may stop before trailing optional columns.
+    A row of any other length is reported and skipped.
     """
     required = [c for c in columns if c not in optional]
     text = read_text(path, path.name, f"create {path.name} with the header {','.join(required)}", problems)
@@ -85,6 +86,8 @@ def csv_rows(path: Path, columns, optional, problems):
         line, start = start, reader.line_num + 1
         if not any(v.strip() for v in values):
             continue
+        if len(values) < len(header) and all(c in optional for c in header[len(values):]):
+            values = values + [""] * (len(header) - len(values))
         if len(values) != len(header):
             problems.append(Problem(path, f"row at line {line}", f"has {len(values)} fields, the header has {len(header)}", "put double quotes around fields that contain commas", line))
             continue
