@@ -518,12 +518,15 @@ def test_word_diff():
 
 def test_sources_added_without_the_optional_piece_column(tmp_path):
     """Rows appended with the columns of an older header still load: trailing optional cells may be left off."""
-    import shutil
-
-    from conftest import ROOT
     from helpers import write_second_case
 
-    shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "other.txt").write_text("Part one. PART TWO begins here.", encoding="utf-8")
+    (tmp_path / "seeds" / "sources.csv").write_text(
+        "id,file,title,outlet,author,url,published,date_note,piece\n"
+        "other-2,other.txt,Two,Outlet,,,2020-01-01,,PART TWO\n",
+        encoding="utf-8",
+    )
     case = load_case(write_second_case(tmp_path))
-    assert set(case.sources) >= {"gazette-2025-02-03", "cbw-2025-03-10", "ukrinform-danilov-2022-12-19"}
-    assert case.sources["gazette-2025-02-03"].piece == ""
+    assert set(case.sources) == {"other-2", "gazette-2025-02-03", "cbw-2025-03-10"}
+    assert case.sources["gazette-2025-02-03"].piece == "" and case.sources["other-2"].piece == "PART TWO"
