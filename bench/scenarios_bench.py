@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def random_changes(case, rng, n):
-    from forecast.case.scenarios import Change
+    from forecast.case.scenarios import ScenarioChange
 
     ids = case.indicator_ids
     out = []
@@ -31,11 +31,11 @@ def random_changes(case, rng, n):
         changes = []
         for k in rng.choice(ids, size=rng.integers(1, 4), replace=False):
             if rng.random() < 0.6:
-                changes.append(Change("set_level", str(k), float(rng.random()), "set"))
+                changes.append(ScenarioChange("set_level", str(k), float(rng.random()), "set"))
             else:
-                changes.append(Change("shift_level", str(k), float(rng.uniform(-0.3, 0.3)), "shift"))
+                changes.append(ScenarioChange("shift_level", str(k), float(rng.uniform(-0.3, 0.3)), "shift"))
             if rng.random() < 0.3:
-                changes.append(Change("weight", str(k), float(rng.uniform(0.5, 2.0)), "weight"))
+                changes.append(ScenarioChange("weight", str(k), float(rng.uniform(0.5, 2.0)), "weight"))
         out.append(changes)
     return out
 

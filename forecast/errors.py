@@ -1,7 +1,9 @@
 """Errors that an analyst can act on.
 
 A :class:`CaseError` carries every :class:`Problem` found in a case, so one ``forecast check`` lists
-them all. Each problem names the file, the field, the line where there is one, and the fix.
+them all. Each problem names the file, the field, the line where there is one, and the fix; one
+cause repeated on many rows arrives as one problem whose message ends with the count
+(:func:`forecast.case.checks.collapse`).
 """
 
 from __future__ import annotations

@@ -105,7 +105,10 @@ def test_dry_run_writes_nothing(case_copy):
         (["--spread", "army_morale=1"], "weight_spread must be above 1"),
         (["--weight", "no_such_indicator=2"], "unknown indicator 'no_such_indicator'"),
         (["--weight", "moscow_pressure"], "is not INDICATOR=VALUE"),
-        (["--weight", "moscow_pressure=lots"], "is not a number"),
+        (["--weight", "moscow_pressure=lots"], "is not a number or a multiplier such as x2.5"),
+        (["--weight", "moscow_pressure=x0.8"], "an odds multiplier must be above 1, got 0.8"),
+        (["--level", "army_morale=sky high"], "'sky high' is neither a number in [0, 1] nor a level word of army_morale"),
+        (["--spread", "army_morale=wide"], "is not a number"),
         (["--weight", "moscow_pressure=nan"], "finite number"),
         ([], "nothing to edit"),
         # one good edit does not get through beside a bad one
@@ -128,6 +131,48 @@ def test_edit_of_an_invalid_case_is_refused(case_copy):
     out = forecast_cli("edit", case_copy, "--weight", "moscow_pressure=2")
     assert out.returncode == 2 and "weight_spread" in out.stderr
     assert case_bytes(case_copy) == before
+
+
+def test_cli_edit_accepts_level_words_and_x_weights(case_copy):
+    out = forecast_cli("edit", case_copy, "--level", "army_morale=low", "--weight", "moscow_pressure=x2.5")
+    assert out.returncode == 0, out.stderr
+    case = load_case(case_copy)
+    by_id = {i.id: i for i in case.indicators}
+    assert by_id["army_morale"].level == 0.25 and by_id["moscow_pressure"].weight == 2.5
+
+
+@pytest.mark.parametrize(("text", "value"), [("w=2.5", 2.5), ("w=x2.5", 2.5), ("w=×2.5", 2.5), ("w = X 3", 3.0), ("w=*2", 2.0)])
+def test_parse_assignment_weight_forms(text, value):
+    assert editing.parse_assignment(text, "weight") == Edit("w", "weight", value)
+
+
+def test_level_words_follow_the_indicators_scale(second_case):
+    case = load_case(second_case)
+    edit = editing.parse_assignment("mediation=Very High", "level")
+    assert edit.value == "very high"
+    edited = editing.apply_edits(case, [edit])
+    assert next(i for i in edited.indicators if i.id == "mediation").level == 0.9
+    scaled = case.spec.model_copy(deep=True)
+    scaled.indicators[3].scale = {"absent": 0.0, "present": 1.0}
+    custom = type(case)(**{**case.__dict__, "spec": scaled})
+    assert next(i for i in editing.apply_edits(custom, [Edit("mediation", "level", "present")]).indicators if i.id == "mediation").level == 1.0
+    with pytest.raises(EditError, match="'very high' is neither a number in \\[0, 1\\] nor a level word of mediation.*'absent', 'present'"):
+        editing.apply_edits(custom, [edit])
+
+
+def test_unknown_indicator_is_named_with_the_valid_ids(second_case):
+    case = load_case(second_case)
+    with pytest.raises(EditError) as info:
+        editing.apply_edits(case, [Edit("leader_willingness", "level", 0.5)])
+    assert info.value.reasons == [
+        "unknown indicator 'leader_willingness'; the case's indicators are ballot_mandate, offer_gap, strike_fund, mediation"
+    ]
+
+
+def test_saved_level_word_writes_its_number(second_case):
+    result = editing.save(second_case, [editing.parse_assignment("offer_gap=high", "level")])
+    assert [str(e) for e in result.edits] == ["offer_gap.level = 0.75"]
+    assert "+level = 0.75" in result.diff
 
 
 # -- the library path ------------------------------------------------------------------------------

@@ -118,7 +118,7 @@ def test_model_reference_logp_matches_numpy(belarus):
 
 
 def _with_new_case(case, outcome):
-    ref = ReferenceCase(id="added", year="2000", states="A, pressed by B", pressure="B asked", outcome=outcome, outcome_rationale="test")
+    ref = ReferenceCase(id="added", year="2000", actor="A", situation="B asked A to act", outcome=outcome, outcome_rationale="test")
     coding = Coding(case="added", indicator="moscow_pressure", level=1.0, level_text="full", rationale="test")
     return dataclasses.replace(case, reference_cases=[*case.reference_cases, ref], codings=[*case.codings, coding])
 

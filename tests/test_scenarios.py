@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from forecast.errors import CaseError
-from forecast.case.scenarios import Change, load_scenarios, resolve
+from forecast.case.scenarios import ScenarioChange, load_scenarios, resolve
 from forecast.model.draws import Draws, Edits, edited_log_odds, evaluate_batch, hdi
 from forecast.analysis.scenarios import run_scenarios, shapley
 
@@ -85,10 +85,10 @@ def test_edited_log_odds_matches_numpy(belarus):
     draws = Draws.from_forecast(result)
     ids = belarus.indicator_ids
     changes = [
-        Change("set_level", ids[0], 0.9, "a"),
-        Change("shift_level", ids[4], -0.3, "b"),
-        Change("weight", ids[4], 2.0, "c"),
-        Change("weight", ids[7], 0.5, "d"),
+        ScenarioChange("set_level", ids[0], 0.9, "a"),
+        ScenarioChange("shift_level", ids[4], -0.3, "b"),
+        ScenarioChange("weight", ids[4], 2.0, "c"),
+        ScenarioChange("weight", ids[7], 0.5, "d"),
     ]
     edits = Edits.from_changes(draws, [changes, changes[:1], []])
     got = 1 / (1 + np.exp(-edited_log_odds(draws, edits)))

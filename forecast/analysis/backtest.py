@@ -197,7 +197,7 @@ def leave_one_out(case: Case, compiled, settings, progress=None, without: tuple[
             "base_rate": {**x, "sign": np.zeros_like(x["sign"])},
             "equal_weights": {**x, "weight_mu": np.full_like(x["weight_mu"], np.log(w_equal)), "weight_sigma": np.full_like(x["weight_sigma"], 0.01)},
         }
-        row = {"case": ref.id, "year": ref.year, "states": ref.states, "outcome": ref.outcome, "outcome_value": ref.y,
+        row = {"case": ref.id, "year": ref.year, "actor": ref.actor, "outcome": ref.outcome, "outcome_value": ref.y,
                "coded": sum(c.case == ref.id for c in case.codings)}
         for name, inputs in variants.items():
             base, weight = _draws(compiled, inputs, settings)

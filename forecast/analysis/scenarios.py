@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.model.draws import DEFAULT_HDI_PROB, Draws, Edits, baseline_summary, edited_log_odds, evaluate_batch, hdi
-from forecast.case.scenarios import Change, Scenario, apply_to_case, load_scenarios, resolve
+from forecast.case.scenarios import Scenario, ScenarioChange, apply_to_case, load_scenarios, resolve
 from forecast.maths import expit
 from forecast.model.words import describe
 
@@ -70,7 +70,7 @@ class ScenarioResult:
     hdi_high: float
     hdi_prob: float
     difference: float
-    changes: list[Change]
+    changes: list[ScenarioChange]
     attribution: np.ndarray
     p: np.ndarray = field(repr=False)
 

@@ -3,7 +3,8 @@
 This module is the one code path behind the notebook editor's Save (:mod:`forecast.editor`) and
 ``forecast edit`` on the command line. It has no widgets and no sampler:
 
-- :func:`parse_assignment` reads ``ID=VALUE`` as typed on the command line;
+- :func:`parse_assignment` reads ``ID=VALUE`` as typed on the command line, accepting what the case
+  files accept: weights as ``2.5``, ``x2.5`` or ``×2.5``, levels as numbers or level words;
 - :func:`apply_edits` returns the edited case in memory, or raises :class:`EditError` with every
   reason an edit is refused (unknown indicator, negative weight, odds multiplier not above 1, spread
   not above 1, level outside [0, 1], ...);
@@ -11,10 +12,11 @@ This module is the one code path behind the notebook editor's Save (:mod:`foreca
   comments, order, blank lines, quoting and the column of trailing comments stay as they were;
 - :func:`save` validates, writes atomically (a temporary file in the same folder, then
   ``os.replace``), reloads the case to confirm it validates, and restores the old bytes if not;
-- :func:`changes` and :func:`effects` list what differs between the saved and the edited case and
-  how much each change alone moves P(event).
+- :func:`changes` (a list of :class:`SavedChange`) and :func:`effects` list what differs between the
+  saved and the edited case and how much each change alone moves P(event).
 
-An edit names an indicator, a field and a number. The fields are ``weight`` (in the indicator's
+Every rule an edit must obey is one of :mod:`forecast.case.checks` (odds multiplier above 1, a level
+number or word), the same the case files obey. An edit names an indicator, a field and a value. The fields are ``weight`` (in the indicator's
 ``weight_unit``), ``weight_spread`` and ``level`` (the analyst's judgment of the current level, an
 optional field: see ``docs/model.md``, "Levels").
 """
@@ -32,6 +34,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from forecast.case.checks import level_fix, multiplier_problem, parse_level, parse_weight
 from forecast.case.load import CASE_FILE, Case, load_case
 from forecast.errors import CaseError
 
@@ -56,11 +59,15 @@ class EditError(ValueError):
 
 @dataclass(frozen=True)
 class Edit:
-    """Set ``field`` of indicator ``indicator`` to ``value``."""
+    """Set ``field`` of indicator ``indicator`` to ``value``.
+
+    ``value`` is a number, or for ``level`` also a level word of the indicator's scale (turned into
+    its number against the case by :func:`resolve_words`).
+    """
 
     indicator: str
     field: str
-    value: float
+    value: float | str
 
     def __post_init__(self):
         if self.field not in FIELDS:
@@ -73,10 +80,13 @@ class Edit:
 def parse_assignment(text: str, field: str) -> Edit:
     """``"moscow_pressure=2.5"`` (from ``--weight``, ``--spread`` or ``--level``) as an :class:`Edit`.
 
+    A weight may be written ``x2.5`` or ``×2.5`` as in the docs; a level may be a level word
+    (``army_morale=low``), checked against the indicator's scale when the edit is applied.
+
     Raises
     ------
     EditError
-        When the text is not ``ID=NUMBER``.
+        When the text is not ``ID=VALUE`` with a value of the field's kind.
     """
     name = ALIASES.get(field)
     if name is None:
@@ -86,15 +96,18 @@ def parse_assignment(text: str, field: str) -> Edit:
     if not sep or not ind or not raw:
         raise EditError([f"{text!r} is not INDICATOR=VALUE (for example moscow_pressure=2.5)"])
     try:
-        value = float(raw)
+        value = parse_weight(raw) if name == "weight" else float(raw)
     except ValueError:
-        raise EditError([f"{text!r}: {raw!r} is not a number"]) from None
+        if name == "level" and any(c.isalpha() for c in raw):
+            return Edit(ind, name, raw.lower())
+        kind = "a number or a multiplier such as x2.5" if name == "weight" else "a number"
+        raise EditError([f"{text!r}: {raw!r} is not {kind}"]) from None
     if not math.isfinite(value):
         raise EditError([f"{text!r}: the value must be a finite number"])
     return Edit(ind, name, value)
 
 
-def normalise(edits: Iterable[Edit]) -> list[Edit]:
+def latest_edits(edits: Iterable[Edit]) -> list[Edit]:
     """The edits with later ones replacing earlier ones for the same indicator and field, in order."""
     last: dict[tuple[str, str], Edit] = {}
     for e in edits:
@@ -103,16 +116,32 @@ def normalise(edits: Iterable[Edit]) -> list[Edit]:
     return list(last.values())
 
 
+def resolve_words(case: Case, edits: Iterable[Edit]) -> tuple[list[Edit], list[str]]:
+    """The edits with level words turned into numbers on each indicator's scale, and every word refused."""
+    inds = {i.id: i for i in case.indicators}
+    out, reasons = [], []
+    for e in edits:
+        if isinstance(e.value, str) and e.indicator in inds:
+            try:
+                e = Edit(e.indicator, e.field, parse_level(e.value, inds[e.indicator]))
+            except ValueError as exc:
+                reasons.append(f"{e.indicator}.{e.field}: {exc}; {level_fix(inds[e.indicator])}")
+        out.append(e)
+    return out, reasons
+
+
 def check_edits(case: Case, edits: Iterable[Edit]) -> list[str]:
     """Every reason to refuse ``edits`` on ``case`` (empty if they are all acceptable)."""
     inds = {i.id: i for i in case.indicators}
-    reasons = []
+    edits, reasons = resolve_words(case, edits)
     for e in edits:
         ind = inds.get(e.indicator)
         if ind is None:
             reasons.append(f"unknown indicator {e.indicator!r}; the case's indicators are {', '.join(inds)}")
             continue
         v = e.value
+        if isinstance(v, str):
+            continue
         if not isinstance(v, (int, float)) or not math.isfinite(v):
             reasons.append(f"{e.indicator}.{e.field} must be a finite number, got {v!r}")
         elif e.field == "weight":
@@ -121,11 +150,8 @@ def check_edits(case: Case, edits: Iterable[Edit]) -> list[str]:
                     f"{e.indicator}.weight must be positive, got {_number(v)}: a weight is a strength, "
                     f"and the direction ({ind.direction}) says which way it pushes"
                 )
-            elif ind.weight_unit == "odds_multiplier" and v <= 1.0:
-                reasons.append(
-                    f"{e.indicator}.weight is an odds multiplier and must be above 1, got {_number(v)}; "
-                    f"the direction ({ind.direction}) says which way it pushes"
-                )
+            elif wrong := multiplier_problem(v, ind.weight_unit):
+                reasons.append(f"{e.indicator}.weight: {wrong}; the direction ({ind.direction}) says which way it pushes")
         elif e.field == "weight_spread" and v <= 1.0:
             reasons.append(f"{e.indicator}.weight_spread must be above 1 (a ÷/× range), got {_number(v)}")
         elif e.field == "level" and not 0.0 <= v <= 1.0:
@@ -143,10 +169,11 @@ def apply_edits(case: Case, edits: Iterable[Edit]) -> Case:
     """
     import pydantic
 
-    edits = normalise(edits)
+    edits = latest_edits(edits)
     reasons = check_edits(case, edits)
     if reasons:
         raise EditError(reasons)
+    edits, _ = resolve_words(case, edits)
     if not edits:
         return case
     data = case.spec.model_dump(mode="python")
@@ -180,10 +207,10 @@ def render(text: str, edits: Iterable[Edit]) -> str:
     doc = tomlkit.parse(text)
     tables = {t["id"]: t for t in doc.get("indicators", [])}
     newline = "\r\n" if "\r\n" in text else "\n"
-    for e in normalise(edits):
+    for e in latest_edits(edits):
         table = tables.get(e.indicator)
         if table is None:
-            raise EditError([f"unknown indicator {e.indicator!r} in case.toml"])
+            raise EditError([f"unknown indicator {e.indicator!r} in case.toml; its indicators are {', '.join(map(str, tables))}"])
         if e.field in table:
             old = table[e.field]
             new = tomlkit.item(_toml_number(e.value, integer=isinstance(old, int) and not isinstance(old, bool)))
@@ -251,12 +278,13 @@ def save(case_or_dir: Case | str | Path, edits: Iterable[Edit], *, dry_run: bool
         With every reason the edits are refused; ``case.toml`` is then unchanged.
     """
     root = Path(case_or_dir.root if isinstance(case_or_dir, Case) else case_or_dir)
-    edits = normalise(edits)
+    edits = latest_edits(edits)
     try:
         current = load_case(root)
     except CaseError as exc:
         raise EditError([f"the case does not validate as it is, fix it first:\n{exc.render()}"]) from None
     edited = apply_edits(current, edits)
+    edits, _ = resolve_words(current, edits)
     path = root / CASE_FILE
     old_bytes = path.read_bytes()
     old = old_bytes.decode("utf-8")
@@ -308,7 +336,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 # -- what changed and what it did -------------------------------------------------------------------
 @dataclass(frozen=True)
-class Change:
+class SavedChange:
     """One value that differs between the saved and the edited case."""
 
     indicator: str
@@ -320,7 +348,7 @@ class Change:
         return Edit(self.indicator, self.field, self.edited)
 
 
-def changes(saved: Case, edited: Case) -> list[Change]:
+def changes(saved: Case, edited: Case) -> list[SavedChange]:
     """Every editable value that differs between ``saved`` and ``edited``, in indicator order."""
     out = []
     by_id = {i.id: i for i in edited.indicators}
@@ -331,7 +359,7 @@ def changes(saved: Case, edited: Case) -> list[Change]:
         for f in FIELDS:
             a, b = getattr(ind, f), getattr(other, f)
             if a != b:
-                out.append(Change(ind.id, f, a, b))
+                out.append(SavedChange(ind.id, f, a, b))
     return out
 
 

@@ -2,15 +2,17 @@
 
 A case folder may hold three optional files (``docs/case-format.md``):
 
-- ``reference_cases.csv``: past situations of the case's reference class, one per row, with their
-  outcome (``yes`` / ``no``);
+- ``reference_cases.csv``: past situations of the case's reference class, one per row: who acted
+  (``actor``), in what situation, and the outcome (``yes`` / ``no``) by the case's own criteria;
 - ``reference_codings.csv``: long form, one row per (reference case, indicator) the analyst could
   code, with a level (number or word) and a one-line rationale. A missing row means "not coded";
   the model integrates over the level prior there (``docs/model.md``);
 - ``judgments.csv``: stated probabilities of the case's event from sources, quoted verbatim like the
   readings, as a number, a range or estimative words (:data:`PHRASES`).
 
-Loading follows :mod:`forecast.case.load`: every problem is collected with its file, field, line and fix.
+Loading follows :mod:`forecast.case.load` and uses the rules of :mod:`forecast.case.checks`: every
+problem is collected with its file, field, line and fix, and a judgment's quote and date are checked
+like a reading's (its piece of the source, no hindsight).
 """
 
 from __future__ import annotations
@@ -27,13 +29,13 @@ from pydantic import Field
 from forecast.errors import Problem
 from forecast.maths import Z90, logit
 from forecast.case.schema import Id, IndicatorId, Strict, Text, Unit
-from forecast.case.checks import csv_rows, normalise, parse_level, schema_problems
+from forecast.case.checks import UniqueIds, csv_rows, level_fix, parse_level, schema_problems
 
 REFERENCE_CASES_FILE = "reference_cases.csv"
 REFERENCE_CODINGS_FILE = "reference_codings.csv"
 JUDGMENTS_FILE = "judgments.csv"
 
-REFERENCE_COLUMNS = ("id", "year", "states", "pressure", "outcome", "outcome_rationale")
+REFERENCE_COLUMNS = ("id", "year", "actor", "situation", "outcome", "outcome_rationale")
 CODING_COLUMNS = ("case", "indicator", "level", "rationale")
 JUDGMENT_COLUMNS = ("id", "date", "source", "quote", "probability", "sd", "rationale")
 
@@ -155,8 +157,10 @@ class ReferenceCase(Strict):
 
     id: Id
     year: Annotated[str, Field(pattern=r"^\d{4}(-\d{2}|-\d{4})?$")]
-    states: Text
-    pressure: Text
+    actor: Text
+    """Who would or would not have done it (the reference case's counterpart of the case's actor)."""
+    situation: Text
+    """What the actor faced: the circumstances that make this a case of the reference class."""
     outcome: Literal["yes", "no"]
     outcome_rationale: Text
 
@@ -196,8 +200,16 @@ class Judgment(Strict):
 # ---------------------------------------------------------------------------------------------
 
 
-def load_evidence(root: Path, spec, sources: dict, texts: dict, problems: list[Problem]):
+def load_evidence(root: Path, ctx, problems: list[Problem]):
     """Read the optional evidence files of a case folder; append problems, return what loaded.
+
+    Parameters
+    ----------
+    root : Path
+        The case folder.
+    ctx : forecast.case.load.Context
+        The indicators, question and sources the rows are checked against.
+    problems : list of Problem
 
     Returns
     -------
@@ -208,17 +220,17 @@ def load_evidence(root: Path, spec, sources: dict, texts: dict, problems: list[P
     refs, codings, judgments, files = [], [], [], []
     if (root / REFERENCE_CASES_FILE).exists() or (root / REFERENCE_CODINGS_FILE).exists():
         refs, named = _load_reference_cases(root / REFERENCE_CASES_FILE, problems)
-        codings = _load_codings(root / REFERENCE_CODINGS_FILE, spec, named, problems)
+        codings = _load_codings(root / REFERENCE_CODINGS_FILE, ctx, named, problems)
         files += [root / REFERENCE_CASES_FILE, root / REFERENCE_CODINGS_FILE]
     if (root / JUDGMENTS_FILE).exists():
-        judgments = _load_judgments(root / JUDGMENTS_FILE, sources, texts, spec, problems)
+        judgments = _load_judgments(root / JUDGMENTS_FILE, ctx, problems)
         files.append(root / JUDGMENTS_FILE)
     return refs, codings, judgments, files
 
 
 def _load_reference_cases(path: Path, problems) -> tuple[list[ReferenceCase], set[str]]:
     """The valid reference cases, and every id named in the file (valid or not)."""
-    out, seen, named = [], set(), set()
+    out, ids, named = [], UniqueIds("reference case"), set()
     for line, row in csv_rows(path, REFERENCE_COLUMNS, (), problems):
         named.add(row.get("id", ""))
         where = f"reference case {row.get('id') or f'at line {line}'}"
@@ -229,11 +241,8 @@ def _load_reference_cases(path: Path, problems) -> tuple[list[ReferenceCase], se
         except pydantic.ValidationError as exc:
             problems.extend(schema_problems(path, exc, where=f"{where}, column ", line=line, fixes=_reference_fix))
             continue
-        if ref.id in seen:
-            problems.append(Problem(path, f"{where}, column id", f"duplicate reference case id {ref.id!r}", "give each reference case its own id", line))
-            continue
-        seen.add(ref.id)
-        out.append(ref)
+        if not ids.repeated(ref.id, problems, path, f"{where}, column id", line):
+            out.append(ref)
     return out, named
 
 
@@ -241,43 +250,40 @@ def _reference_fix(err) -> str | None:
     return {("outcome",): 'write "yes" or "no"', ("year",): "write a year such as 1941, or a span such as 1941-44"}.get(err["loc"])
 
 
-def _load_codings(path: Path, spec, known: set[str], problems) -> list[Coding]:
+def _load_codings(path: Path, ctx, known: set[str], problems) -> list[Coding]:
     """The valid codings; ``known`` holds the reference case ids (a case that failed is not reported again)."""
-    indicators = {ind.id: ind for ind in spec.indicators} if spec else {}
-    out, seen = [], set()
+    out, pairs = [], UniqueIds("coding")
     for line, row in csv_rows(path, CODING_COLUMNS, (), problems):
         where = f"coding {row.get('case', '?')}/{row.get('indicator', '?')}"
-        ind = indicators.get(row.get("indicator", ""))
         ok = True
-        if spec and ind is None:
-            problems.append(Problem(path, f"{where}, column indicator", f"unknown indicator {row.get('indicator')!r}", f"use one of the indicator ids in case.toml: {', '.join(indicators)}", line))
+        unknown = ctx.indicator_problem(row.get("indicator", ""))
+        if unknown:
+            problems.append(Problem(path, f"{where}, column indicator", *unknown, line))
             ok = False
         if row.get("case") not in known:
             problems.append(Problem(path, f"{where}, column case", f"unknown reference case {row.get('case')!r}", f"use an id from {REFERENCE_CASES_FILE}, or add the case there", line))
             ok = False
+        ind = (ctx.indicators or {}).get(row.get("indicator", ""))
         level_text = row.get("level", "")
-        level = parse_level(level_text, ind) if ind is not None else None
-        if ind is not None and (level is None or not 0 <= level <= 1):
-            words = ", ".join(repr(w) for w in ind.words())
-            problems.append(Problem(path, f"{where}, column level", f"{level_text!r} is neither a number in [0, 1] nor a level word", f"write a number from 0 to 1 or one of {words}; leave the row out if the case cannot be coded", line))
-            ok = False
         try:
-            coding = Coding.model_validate({**row, "level_text": level_text, "level": level if level is not None and 0 <= level <= 1 else 0.5})
+            level = parse_level(level_text, ind) if not unknown else 0.5
+        except ValueError as exc:
+            problems.append(Problem(path, f"{where}, column level", str(exc), f"{level_fix(ind)}; leave the row out if the case cannot be coded", line))
+            level, ok = 0.5, False
+        try:
+            coding = Coding.model_validate({**row, "level_text": level_text, "level": level})
         except pydantic.ValidationError as exc:
             problems.extend(schema_problems(path, exc, where=f"{where}, column ", line=line))
             continue
         key = (coding.case, coding.indicator)
-        if key in seen:
-            problems.append(Problem(path, f"{where}", f"case {coding.case!r} is coded twice on {coding.indicator!r}", "keep one row per case and indicator", line))
-            continue
-        seen.add(key)
-        if ok:
+        twice = f"case {coding.case!r} is coded twice on {coding.indicator!r}"
+        if not pairs.repeated(key, problems, path, where, line, message=twice, fix="keep one row per case and indicator") and ok:
             out.append(coding)
     return out
 
 
-def _load_judgments(path: Path, sources, texts, spec, problems) -> list[Judgment]:
-    out, seen = [], set()
+def _load_judgments(path: Path, ctx, problems) -> list[Judgment]:
+    out, ids = [], UniqueIds("judgment")
     for line, row in csv_rows(path, JUDGMENT_COLUMNS, ("sd",), problems):
         where = f"judgment {row.get('id') or f'at line {line}'}"
         try:
@@ -285,21 +291,17 @@ def _load_judgments(path: Path, sources, texts, spec, problems) -> list[Judgment
         except pydantic.ValidationError as exc:
             problems.extend(schema_problems(path, exc, where=f"{where}, column ", line=line))
             continue
+        ok = True
         try:
             judgment.range
         except ValueError as exc:
             problems.append(Problem(path, f"{where}, column probability", str(exc), "write a number (0.2 or 20%), a range (10-30%) or a phrase: " + ", ".join(repr(p) for p in PHRASES), line))
+            ok = False
+        if ids.repeated(judgment.id, problems, path, f"{where}, column id", line):
             continue
-        if judgment.id in seen:
-            problems.append(Problem(path, f"{where}, column id", f"duplicate judgment id {judgment.id!r}", "give each judgment its own id", line))
-            continue
-        seen.add(judgment.id)
-        src = sources.get(judgment.source)
-        if spec and src is None:
-            problems.append(Problem(path, f"{where}, column source", f"unknown source {judgment.source!r}", f"use a source id from {spec.case.sources}: {', '.join(sources) or '(none loaded)'}", line))
-            continue
-        if src is not None and src.file in texts and normalise(judgment.quote) not in texts[src.file]:
-            problems.append(Problem(path, f"{where}, column quote", f"the quote does not occur in {src.file} (source {src.id})", "copy the passage verbatim from the source document; only whitespace and quotation-mark style may differ", line))
-            continue
-        out.append(judgment)
+        for column, message, fix in ctx.source_problems(judgment.source, judgment.quote, judgment.date, "judgment"):
+            problems.append(Problem(path, f"{where}, column {column}", message, fix, line))
+            ok = False
+        if ok:
+            out.append(judgment)
     return out

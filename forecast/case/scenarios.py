@@ -1,5 +1,5 @@
 """Scenarios as an analyst writes them: the schema of ``scenarios.toml``, loading it, and resolving
-each scenario into :class:`Change` objects against a case.
+each scenario into :class:`ScenarioChange` objects against a case.
 
 A scenario (format in ``docs/case-format.md``) is a set of *changes*. Each change is one *player* of
 the attribution (:mod:`forecast.analysis.scenarios`):
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
@@ -24,8 +23,8 @@ from typing import Annotated, Literal
 import pydantic
 from pydantic import Field, model_validator
 
-from forecast.case.checks import parse_toml, schema_problems
-from forecast.case.schema import Id, IndicatorId, Strict, Text
+from forecast.case.checks import UniqueIds, level_fix, multiplier_problem, parse_level, parse_toml, read_text, schema_problems, toml_line
+from forecast.case.schema import Grade, Id, IndicatorId, Strict, Text
 from forecast.errors import CaseError, Problem
 from forecast.maths import weight_log_odds
 
@@ -48,7 +47,7 @@ class HypotheticalReading(Strict):
     level: Level
     rationale: Text
     date: dt.date | None = None
-    grade: Annotated[str, Field(pattern=r"^[A-Fa-f][1-6]$")] = "C3"
+    grade: Grade = "C3"
     quote: str = ""
 
 
@@ -86,8 +85,8 @@ class ScenarioFile(Strict):
 
 
 @dataclass(frozen=True)
-class Change:
-    """One change of a scenario, resolved against the case.
+class ScenarioChange:
+    """One change of a scenario, resolved against the case: one player of the attribution.
 
     Attributes
     ----------
@@ -114,21 +113,21 @@ class Change:
     new_weight: float = float("nan")
 
 
-def resolve(scenario: Scenario, case) -> list[Change]:
+def resolve(scenario: Scenario, case) -> list[ScenarioChange]:
     """The scenario's changes, in file order, checked against ``case`` (raises ``ValueError``)."""
     inds = {ind.id: ind for ind in case.indicators}
-    changes: list[Change] = []
+    changes: list[ScenarioChange] = []
     for k, raw in scenario.set_level.items():
-        level = _level_value(raw, inds[k])
-        changes.append(Change("set_level", k, level, f"{inds[k].name}: level set to {level:.2f}"))
+        level = parse_level(raw, inds[k])
+        changes.append(ScenarioChange("set_level", k, level, f"{inds[k].name}: level set to {level:.2f}"))
     for k, d in scenario.shift_level.items():
-        changes.append(Change("shift_level", k, d, f"{inds[k].name}: level {d:+.2f}"))
+        changes.append(ScenarioChange("shift_level", k, d, f"{inds[k].name}: level {d:+.2f}"))
     for k, w in scenario.weight.items():
         ind = inds[k]
         factor = float(weight_log_odds(w, ind.weight_unit) / weight_log_odds(ind.weight, ind.weight_unit))
         unit = "×" if ind.weight_unit == "odds_multiplier" else ""
         changes.append(
-            Change("weight", k, factor, f"{ind.name}: weight {unit}{ind.weight:g} → {unit}{w:g}", refit=scenario.refit, new_weight=w)
+            ScenarioChange("weight", k, factor, f"{ind.name}: weight {unit}{ind.weight:g} → {unit}{w:g}", refit=scenario.refit, new_weight=w)
         )
     by_indicator: dict[str, list] = {}
     for r in scenario.readings:
@@ -146,7 +145,7 @@ def resolve(scenario: Scenario, case) -> list[Change]:
                     id=f"{scenario.id}-hypothetical-{n}",
                     indicator=k,
                     date=r.date or latest,
-                    level=_level_value(r.level, inds[k]),
+                    level=parse_level(r.level, inds[k]),
                     level_text=str(r.level),
                     source=hypothetical_source_id(scenario),
                     quote=r.quote or f"(hypothetical: {scenario.name})",
@@ -156,7 +155,7 @@ def resolve(scenario: Scenario, case) -> list[Change]:
             )
         levels = ", ".join(f"{m.level:.2f}" for m in made)
         plural = "s" if len(made) > 1 else ""
-        changes.append(Change("readings", k, float("nan"), f"{inds[k].name}: new reading{plural} at {levels}", refit=True, readings=tuple(made)))
+        changes.append(ScenarioChange("readings", k, float("nan"), f"{inds[k].name}: new reading{plural} at {levels}", refit=True, readings=tuple(made)))
     if len(changes) > MAX_CHANGES:
         raise ValueError(f"scenario {scenario.id!r} has {len(changes)} changes; at most {MAX_CHANGES} (split it into several scenarios)")
     return changes
@@ -166,20 +165,7 @@ def hypothetical_source_id(scenario: Scenario) -> str:
     return f"hypothetical-{scenario.id}"
 
 
-def _level_value(raw: Level, indicator) -> float:
-    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-        value = float(raw)
-    else:
-        words = indicator.words()
-        if str(raw).strip().lower() not in words:
-            raise ValueError(f"{raw!r} is neither a number in [0, 1] nor a level word of {indicator.id} ({', '.join(words)})")
-        value = words[str(raw).strip().lower()]
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"level {value} is outside [0, 1]")
-    return value
-
-
-def apply_to_case(case, changes: list[Change], scenario: Scenario | None = None):
+def apply_to_case(case, changes: list[ScenarioChange], scenario: Scenario | None = None):
     """A copy of ``case`` with the refit changes applied: hypothetical readings added, refit weights restated."""
     from forecast.case.schema import Source
 
@@ -214,62 +200,85 @@ def apply_to_case(case, changes: list[Change], scenario: Scenario | None = None)
 
 
 def load_scenarios(case, path: str | Path | None = None) -> list[Scenario]:
-    """Read and validate the scenarios of ``case`` (by default ``CASE_DIR/scenarios.toml``).
+    """The scenarios of ``case``: by default those :func:`~forecast.case.load.load_case` read and
+    validated from ``CASE_DIR/scenarios.toml`` (an empty list when the case has none), else those of
+    the file at ``path``, validated against the case's indicators.
 
-    Returns an empty list when the default file does not exist (scenarios are optional); raises
-    :class:`~forecast.errors.CaseError` listing every problem, each with file, field, line and fix.
+    Raises
+    ------
+    CaseError
+        Listing every problem of the file at ``path``, each with file, field, line and fix.
     """
-    path = Path(path) if path is not None else Path(case.root) / SCENARIOS_FILE
-    if not path.is_file():
-        if path.name == SCENARIOS_FILE and path.parent == Path(case.root):
-            return []
-        raise CaseError([Problem(path, SCENARIOS_FILE, "file not found", "give the path of a scenarios.toml file (see docs/case-format.md)")])
-    text = path.read_text(encoding="utf-8")
-    lines = text.splitlines()
+    if path is None:
+        return list(case.scenarios)
+    path = Path(path)
     problems: list[Problem] = []
-    data = parse_toml(path, text, problems)
-    if data is None:
+    found = read_scenarios(path, {ind.id: ind for ind in case.indicators}, problems)
+    if problems:
         raise CaseError(problems)
+    return found
+
+
+def read_scenarios(path: Path, indicators: dict | None, problems: list[Problem]) -> list[Scenario]:
+    """Read and validate a scenarios file; append every problem to ``problems`` and return the scenarios.
+
+    Parameters
+    ----------
+    path : Path
+    indicators : dict or None
+        Indicator id -> :class:`~forecast.case.schema.Indicator` (None for one that failed validation);
+        None when the case's indicators are unknown (ids are then not checked).
+    problems : list of Problem
+    """
+    text = read_text(path, SCENARIOS_FILE, "give the path of a scenarios.toml file (see docs/case-format.md)", problems)
+    data = parse_toml(path, text, problems) if text is not None else None
+    if data is None:
+        return []
+    lines = text.splitlines()
     try:
         parsed = ScenarioFile.model_validate(data)
     except pydantic.ValidationError as exc:
-        raise CaseError(schema_problems(path, exc, line=lambda loc: _line(lines, loc), fixes=_scenario_fix)) from None
-    known = set(case.indicator_ids)
-    seen = set()
+        problems.extend(schema_problems(path, exc, line=lambda loc: toml_line(lines, loc), fixes=_scenario_fix))
+        return []
+    before = len(problems)
+    ids = UniqueIds("scenario")
     for i, sc in enumerate(parsed.scenarios):
-        if sc.id in seen:
-            problems.append(Problem(path, f"scenarios[{i}].id", f"duplicate scenario id {sc.id!r}", "give each scenario its own id", _line(lines, ("scenarios", i, "id"))))
-        seen.add(sc.id)
-        for table in ("set_level", "shift_level", "weight"):
-            for k in getattr(sc, table):
-                if k not in known:
-                    problems.append(Problem(path, f"scenarios[{i}].{table}.{k}", f"unknown indicator {k!r}",
-                                            f"use one of the indicator ids in case.toml: {', '.join(case.indicator_ids)}", _line(lines, ("scenarios", i, table, k))))
-        for j, r in enumerate(sc.readings):
-            if r.indicator not in known:
-                problems.append(Problem(path, f"scenarios[{i}].readings[{j}].indicator", f"unknown indicator {r.indicator!r}",
-                                        f"use one of the indicator ids in case.toml: {', '.join(case.indicator_ids)}", _line(lines, ("scenarios", i, "readings", j, "indicator"))))
-        if problems:
+        ids.repeated(sc.id, problems, path, f"scenarios[{i}].id", toml_line(lines, ("scenarios", i, "id")))
+        _check_scenario(path, lines, i, sc, indicators, problems)
+    return parsed.scenarios if len(problems) == before else []
+
+
+def _check_scenario(path: Path, lines: list[str], i: int, sc: Scenario, indicators: dict | None, problems: list[Problem]) -> None:
+    """The checks of one scenario against the case's indicators: ids, levels, weights, size."""
+    def add(loc: tuple, message: str, fix: str) -> None:
+        field = f"scenarios[{i}]" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
+        problems.append(Problem(path, field, message, fix, toml_line(lines, ("scenarios", i, *loc))))
+
+    named = [*((t, k) for t in ("set_level", "shift_level", "weight") for k in getattr(sc, t)),
+             *(("readings", j, "indicator") for j in range(len(sc.readings)))]
+    if indicators is not None:
+        valid = ", ".join(indicators)
+        for loc in named:
+            k = loc[1] if loc[0] != "readings" else sc.readings[loc[1]].indicator
+            if k not in indicators:
+                add(loc, f"unknown indicator {k!r}", f"use one of the indicator ids in case.toml: {valid}")
+    inds = indicators or {}
+    for k, w in sc.weight.items():
+        wrong = multiplier_problem(w, inds[k].weight_unit) if inds.get(k) else None
+        if wrong:
+            add(("weight", k), wrong, f"write the new weight in {k}'s unit (an odds multiplier above 1); the direction stays as in case.toml")
+    levels = [*((("set_level", k), v, k) for k, v in sc.set_level.items()),
+              *((("readings", j, "level"), r.level, r.indicator) for j, r in enumerate(sc.readings))]
+    for loc, raw, k in levels:
+        if inds.get(k) is None:
             continue
-        inds = {ind.id: ind for ind in case.indicators}
-        for k, w in sc.weight.items():
-            if inds[k].weight_unit == "odds_multiplier" and w <= 1.0:
-                problems.append(Problem(path, f"scenarios[{i}].weight.{k}", f"an odds multiplier must be above 1, got {w}",
-                                        f"write the new weight in {k}'s unit (odds multiplier > 1); the direction stays as in case.toml", _line(lines, ("scenarios", i, "weight", k))))
-        for where, raw, k in [*((f"set_level.{k}", v, k) for k, v in sc.set_level.items()),
-                              *((f"readings[{j}].level", r.level, r.indicator) for j, r in enumerate(sc.readings))]:
-            try:
-                _level_value(raw, inds[k])
-            except ValueError as exc:
-                words = ", ".join(repr(w) for w in inds[k].words())
-                loc = ("scenarios", i, *where.replace("[", ".").replace("]", "").split("."))
-                problems.append(Problem(path, f"scenarios[{i}].{where}", str(exc), f"write a number from 0 to 1 or one of {words}", _line(lines, loc)))
-        n = len(sc.set_level) + len(sc.shift_level) + len(sc.weight) + len({r.indicator for r in sc.readings})
-        if n > MAX_CHANGES:
-            problems.append(Problem(path, f"scenarios[{i}]", f"{n} changes; at most {MAX_CHANGES} per scenario", "split the scenario into several", _line(lines, ("scenarios", i, "id"))))
-    if problems:
-        raise CaseError(problems)
-    return parsed.scenarios
+        try:
+            parse_level(raw, inds[k])
+        except ValueError as exc:
+            add(loc, str(exc), level_fix(inds[k]))
+    n = len(sc.set_level) + len(sc.shift_level) + len(sc.weight) + len({r.indicator for r in sc.readings})
+    if n > MAX_CHANGES:
+        add((), f"{n} changes; at most {MAX_CHANGES} per scenario", "split the scenario into several")
 
 
 def _scenario_fix(err) -> str | None:
@@ -278,35 +287,3 @@ def _scenario_fix(err) -> str | None:
     if err["type"] == "extra_forbidden":
         return "remove this field or correct its spelling; a scenario allows id, name, description, set_level, shift_level, weight, readings and refit"
     return None
-
-
-def _line(lines: list[str], loc: tuple) -> int | None:
-    """Best-effort 1-based line of ``loc`` such as ``("scenarios", 2, "set_level", "moscow_pressure")``."""
-    if len(loc) < 2 or loc[0] != "scenarios" or not isinstance(loc[1], int):
-        return None
-    index, rest = loc[1], [p for p in loc[2:] if isinstance(p, (str, int))]
-    starts = [i for i, raw in enumerate(lines) if raw.strip().startswith("[[scenarios]]")]
-    if index >= len(starts):
-        return None
-    start = starts[index]
-    end = starts[index + 1] if index + 1 < len(starts) else len(lines)
-    block = list(range(start, end))
-    # readings[j]: move to the j-th [[scenarios.readings]] of the block
-    if len(rest) >= 2 and rest[0] == "readings" and isinstance(rest[1], int):
-        subs = [i for i in block if lines[i].strip().startswith("[[scenarios.readings]]")]
-        if rest[1] < len(subs):
-            start = subs[rest[1]]
-            block = [i for i in block if i >= subs[rest[1]]]
-            nxt = [i for i in block if i > subs[rest[1]] and lines[i].strip().startswith("[")]
-            if nxt:
-                block = [i for i in block if i < nxt[0]]
-        rest = rest[2:]
-    keys = [p for p in rest if isinstance(p, str) and p not in ("float", "str")]
-    for key in reversed(keys):
-        for i in block:
-            if re.search(rf"(^|[{{,\s]){re.escape(key)}\s*=", lines[i].split("#")[0]):
-                return i + 1
-        for i in block:
-            if re.match(rf"\s*\[scenarios\.{re.escape(key)}\]", lines[i]):
-                return i + 1
-    return start + 1

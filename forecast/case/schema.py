@@ -1,8 +1,9 @@
 """The shape of a case: pydantic models for ``case.toml``, ``readings.csv`` and ``sources.csv``.
 
 Every model forbids unknown fields, so a misspelt key is reported rather than ignored. The ranges
-stated in ``docs/case-format.md`` are enforced here; checks that span files (ids that must exist,
-quotes that must occur in their source) live in :mod:`forecast.case.load`.
+stated in ``docs/case-format.md`` are enforced here, with the rules of :mod:`forecast.case.checks`;
+checks that span files (ids that must exist, quotes that must occur in their source, dates against
+the horizon) live in :mod:`forecast.case.load`.
 """
 
 from __future__ import annotations
@@ -12,22 +13,15 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from forecast.case.checks import DEFAULT_SCALE, GRADE_PATTERN, flipped_multiplier, multiplier_problem
+
 Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$", min_length=1)]
 IndicatorId = Annotated[str, Field(pattern=r"^[a-z0-9_]+$", min_length=1)]
 Text = Annotated[str, Field(min_length=1)]
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 Probability = Annotated[float, Field(gt=0.0, lt=1.0)]
 
-DEFAULT_SCALE: dict[str, float] = {
-    "none": 0.0,
-    "very low": 0.1,
-    "low": 0.25,
-    "moderate": 0.5,
-    "high": 0.75,
-    "very high": 0.9,
-    "full": 1.0,
-}
-"""Ordinal words for a level, used unless an indicator defines its own ``scale``."""
+Grade = Annotated[str, Field(pattern=GRADE_PATTERN)]
 
 
 class Strict(BaseModel):
@@ -77,7 +71,6 @@ class BaseRate(Strict):
 class ModelSettings(Strict):
     level_prior: tuple[Annotated[float, Field(gt=0)], Annotated[float, Field(gt=0)]] = (2.0, 2.0)
     reading_sd: Annotated[float, Field(gt=0.0, le=0.5)] = 0.12
-    # issue 5: evidence and scores (docs/model.md)
     half_life_days: Annotated[float, Field(gt=0.0)] | None = None
     judgment_sd: Annotated[float, Field(gt=0.0, le=5.0)] = 1.0
     judgment_shared_sd: Annotated[float, Field(ge=0.0, le=5.0)] = 0.5
@@ -100,13 +93,9 @@ class Indicator(Strict):
 
     @model_validator(mode="after")
     def _multiplier_above_one(self) -> Indicator:
-        if self.weight_unit == "odds_multiplier" and self.weight <= 1.0:
-            raise ValueError(
-                f"an odds multiplier must be above 1, got {self.weight}; the direction says which "
-                f"way it pushes, so write x{1 / self.weight:.3g} with the opposite direction"
-                if self.weight > 0
-                else "an odds multiplier must be above 1"
-            )
+        wrong = multiplier_problem(self.weight, self.weight_unit)
+        if wrong:
+            raise ValueError(f"{wrong}; {flipped_multiplier(self.weight)}")
         return self
 
     @property
@@ -139,7 +128,7 @@ class Reading(Strict):
     level_text: str
     source: Id
     quote: Text
-    grade: Annotated[str, Field(pattern=r"^[A-Fa-f][1-6]$")]
+    grade: Grade
     rationale: Text
 
     @field_validator("grade")
@@ -159,7 +148,10 @@ class Source(Strict):
     url: str = ""
     published: dt.date
     date_note: str = ""
+    piece: str = ""
+    """The words that open this source's piece of a file shared with other sources (empty: the whole file)."""
 
 
 READING_COLUMNS = ("id", "indicator", "date", "level", "source", "quote", "grade", "rationale")
-SOURCE_COLUMNS = ("id", "file", "title", "outlet", "author", "url", "published", "date_note")
+SOURCE_COLUMNS = ("id", "file", "title", "outlet", "author", "url", "published", "date_note", "piece")
+SOURCE_OPTIONAL = ("author", "url", "date_note", "piece")

@@ -87,7 +87,7 @@ class Edits:
     weight_factor: np.ndarray
 
     @classmethod
-    def from_changes(cls, draws: Draws, coalitions: list[list[Change]]) -> Edits:
+    def from_changes(cls, draws: Draws, coalitions: list[list[ScenarioChange]]) -> Edits:
         """One row of edits per list of (input-only) changes."""
         per = []
         for changes in coalitions:
