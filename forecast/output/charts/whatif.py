@@ -360,15 +360,17 @@ def plot_timeline(tl, *, horizon=None, figsize=(9.5, 5.4)):
     end = max([*x, horizon]) if horizon is not None else x.max()
     span = (end - x.min()) if end > x.min() else pd.Timedelta(days=60)
     left, right = x.min() - span * 0.08, end + span * 0.06
-    previous, level = None, 0
-    for xi, (_, row) in zip(x, data.iterrows()):
-        close = previous is not None and (xi - previous) / (right - left) < 0.22
-        level = level + 1 if close else 0
-        previous = xi
+    gaps = [(b - a) / (right - left) for a, b in zip(x, x[1:])]
+    close = [False, *(g < 0.22 for g in gaps)]
+    level = 0
+    for i, (xi, (_, row)) in enumerate(zip(x, data.iterrows())):
+        level = level + 1 if close[i] else 0
+        clustered = close[i] or (i + 1 < len(close) and close[i + 1])
         ax.annotate(f"{row['mean']:.0%} {row['words']}\n{row['readings']} readings (+{row['new_readings']})", (xi, row["mean"]),
-                    xytext=(10, 14 + 30 * level), textcoords="offset points", fontsize=SIZES["note"], va="bottom",
-                    arrowprops={"arrowstyle": "-", "color": MUTED, "lw": 0.6} if level else None,
-                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85}, zorder=4)
+                    xytext=(14, 16 + 36 * level), textcoords="offset points", fontsize=SIZES["note"], va="bottom",
+                    arrowprops={"arrowstyle": "-", "color": INK, "lw": 0.6, "shrinkA": 0, "shrinkB": 5} if clustered else None,
+                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": MUTED if clustered else "none", "lw": 0.5, "alpha": 0.9},
+                    zorder=4)
     if horizon is not None:
         ax.axvline(horizon, color=INK, ls="--", lw=1.2)
         ax.annotate(f"horizon\n{horizon:%d %b %Y}", (horizon, 0.98), xycoords=("data", "axes fraction"), xytext=(-4, 0),
