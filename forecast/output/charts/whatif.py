@@ -101,6 +101,13 @@ def plot_attribution(report, *, figsize=(9.5, 6.5)):
     import matplotlib.pyplot as plt
 
     data = attribution_data(report)
+    if data.empty:
+        fig, ax = plt.subplots(figsize=(figsize[0], 3.0), layout="constrained")
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, "No scenario to attribute: the case has no scenarios (add them in scenarios.toml).",
+                ha="center", va="center", transform=ax.transAxes, fontsize=SIZES["label"])
+        titles(fig, ax, "Which change moved each scenario, and by how much", report.question)
+        return fig
     rows = []  # (position, value in points, label, is total)
     pos = 0.0
     for _, group in data.groupby("scenario", sort=False):
