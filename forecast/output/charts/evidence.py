@@ -121,6 +121,7 @@ def plot_calibration(backtest, *, bins: int = 5, figsize=(9.0, 9.0), title: str 
     matplotlib.figure.Figure
     """
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
     data = calibration_data(backtest, bins)
     summary = backtest.summary()
@@ -148,7 +149,7 @@ def plot_calibration(backtest, *, bins: int = 5, figsize=(9.0, 9.0), title: str 
     for ax in axes.flat[len(shown):]:
         ax.set_visible(False)
     sizes = sorted({1, max(biggest // 2, 1), biggest})
-    handles = [plt.scatter([], [], s=30 + 250 * n / biggest, color=INK, ec="white") for n in sizes]
+    handles = [Line2D([], [], ls="", marker="o", ms=np.sqrt(30 + 250 * n / biggest), mfc=INK, mec="white") for n in sizes]
     fig.legend(handles, [f"{n} case{'s' if n != 1 else ''}" for n in sizes], loc="outside lower center", ncol=len(sizes),
                title=f"{summary['n_cases']} cases ({summary['n_yes']} yes) in {bins} bins; marker size: cases in the bin. "
                      "On the dashed line the forecasts match the outcomes.", title_fontsize=SIZES["note"])
