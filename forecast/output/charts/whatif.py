@@ -257,9 +257,10 @@ def plot_tipping_points(sens, result, *, figsize=(9.5, 6.4)):
     ax.set_xlabel("Indicator level (0 = fully absent … 1 = fully present)")
     shown = sorted({names[b] for b in data.loc[data.element == "curve", "band"]})
     handles = [Patch(fc=BAND_COLOURS[j], ec=MUTED, lw=0.5) for j in shown]
-    handles += [Line2D([], [], marker="D", color="white", mec=INK, mew=1.5, ls=""), Line2D([], [], color=UP, lw=2.5),
-                Line2D([], [], color=DOWN, lw=2.5)]
-    labels = [BANDS[j][0] for j in shown] + ["level now", "tips a band up", "tips a band down"]
+    tips = data[(data.element == "tipping") & data["level"].notna()]
+    ways = [(way, colour, f"tips a band {way}") for way, colour in (("up", UP), ("down", DOWN)) if (tips["way"] == way).any()]
+    handles += [Line2D([], [], marker="D", color="white", mec=INK, mew=1.5, ls="")] + [Line2D([], [], color=c, lw=2.5) for _, c, _ in ways]
+    labels = [BANDS[j][0] for j in shown] + ["level now"] + [text for *_, text in ways]
     legend_below(ax, handles, labels, ncol=min(len(labels), 4))
     now = sens.tipping["band_now"].iloc[0]
     titles(fig, ax, f"What would move the judgment out of '{now}'", sens.question)
