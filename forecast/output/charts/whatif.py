@@ -230,6 +230,7 @@ def plot_tipping_points(sens, result, *, figsize=(9.5, 6.4)):
     from matplotlib.colors import ListedColormap
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
+    from matplotlib.patheffects import withStroke
 
     data = tipping_data(sens, result)
     order = list(sens.tornado.index)[::-1]
@@ -246,10 +247,12 @@ def plot_tipping_points(sens, result, *, figsize=(9.5, 6.4)):
         for _, tip in data[(data.element == "tipping") & (data.indicator == k)].iterrows():
             if np.isnan(tip["level"]):
                 continue
-            ax.plot([tip["level"]] * 2, [i - 0.4, i + 0.4], color=UP if tip["way"] == "up" else DOWN, lw=2.5, zorder=3)
+            ax.plot([tip["level"]] * 2, [i - 0.4, i + 0.4], color=UP if tip["way"] == "up" else DOWN, lw=2.5, zorder=3,
+                    path_effects=[withStroke(linewidth=4.5, foreground="white")])  # stands out from any band, in grey too
             ha = "left" if tip["level"] < 0.06 else "right" if tip["level"] > 0.94 else "center"
             ax.annotate(f"{tip['level']:.2f}", (tip["level"], i + 0.4), xytext=(0, 1), textcoords="offset points",
-                        ha=ha, va="bottom", fontsize=SIZES["note"] - 0.5)
+                        ha=ha, va="bottom", fontsize=SIZES["note"] - 0.5, zorder=5,
+                        bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none"})
     ax.set_yticks(range(len(order)), [f"{sens.tipping.loc[k, 'name']} ({sens.tipping.loc[k, 'direction']})" for k in order],
                   fontsize=SIZES["note"])
     ax.set_ylim(-0.6, len(order) - 0.05)
