@@ -20,16 +20,35 @@ from Python without a browser.
 
 from __future__ import annotations
 
+import contextlib
 import html
+import logging
 import time
 from pathlib import Path
 
 from forecast.case.load import Case, load_case
 from forecast.case.edit import Edit, EditError, apply_edits, changes, effects, preview, save
 from forecast.analysis.live import Evaluation, LiveModel
+from forecast.output.style import DOWN, UP
 
-RECOMPUTING = "<span style='color:#b35806'>⏳ recomputing…</span>"
-UP, DOWN = "#b35806", "#542788"  # as in forecast.charts
+RECOMPUTING = f"<span style='color:{UP}'>⏳ recomputing…</span>"
+STALE_DIFF = "<i style='color:#777'>The edits changed since this diff: press Diff again to see how each change moves P.</i>"
+QUIET_LOGGERS = ("pymc", "pytensor", "nutpie", "arviz")
+"""Libraries whose info lines (e.g. "Sampling: [base, level, weight]") would show in the notebook as stray red text."""
+
+
+@contextlib.contextmanager
+def quiet_logs():
+    """Hold the sampling libraries' loggers at WARNING while the editor computes."""
+    loggers = [logging.getLogger(name) for name in QUIET_LOGGERS]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(max(lg.getEffectiveLevel(), logging.WARNING))
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
 
 
 # -- pure rendering --------------------------------------------------------------------------------
@@ -65,7 +84,7 @@ def contributions_svg(table, *, limit: float | None = None, width: int = 660, ro
     lim = limit or float(max(data["hdi_low"].abs().max(), data["hdi_high"].abs().max(), 0.1)) * 1.1
     label_w, pad = 230, 10
     plot_w = width - label_w - pad
-    height = row * len(data) + 30
+    height = row * len(data) + 44  # room under the bars for the tick values and the axis title, descenders included
 
     def x(v: float) -> float:
         v = max(-lim, min(lim, float(v)))
@@ -138,10 +157,14 @@ class Editor:
         import ipywidgets as w
 
         self.saved = case if isinstance(case, Case) else load_case(case)
-        self.live = live or LiveModel(self.saved, compiled=compiled, draws=draws, tune=tune, chains=chains, seed=seed)
+        with quiet_logs():
+            self.live = live or LiveModel(self.saved, compiled=compiled, draws=draws, tune=tune, chains=chains, seed=seed)
+            self.saved_evaluation = self.live.evaluate(self.saved)
+        self.evaluation = self.saved_evaluation
         self.edits: dict[tuple[str, str], float] = {}
         self._quiet = False
         self._limit: float | None = None
+        self._diff_shown = False
         self.last_save = None
 
         self.title = w.HTML(f"<h3 style='margin:0'>{html.escape(self.saved.spec.case.title)}</h3><i>{html.escape(self.saved.spec.question.text)}</i>")
@@ -160,15 +183,15 @@ class Editor:
         self.sliders: dict[tuple[str, str], w.FloatSlider] = {}
         self.readouts: dict[str, w.HTML] = {}
         rows = []
-        style = {"description_width": "70px"}
-        layout = w.Layout(width="300px")
+        style = {"description_width": "105px"}
+        layout = w.Layout(width="360px")
         for ind in self.saved.indicators:
             unit = "×" if ind.weight_unit == "odds_multiplier" else "log-odds"
             lo = 1.05 if ind.weight_unit == "odds_multiplier" else 0.05
             specs = [
                 ("weight", f"weight {unit}", lo, max(4.0, 2 * ind.weight), 0.05, ind.weight),
                 ("weight_spread", "spread ÷×", 1.1, max(4.0, 1.5 * ind.weight_spread), 0.1, ind.weight_spread),
-                ("level", "level", 0.0, 1.0, 0.05, self._level_start(ind)),
+                ("level", "level", 0.0, 1.0, 0.01, self._level_start(ind)),
             ]
             controls = []
             for field, label, mn, mx, step, value in specs:
@@ -187,18 +210,17 @@ class Editor:
         results = w.VBox([self.headline, self.status, self.chart, buttons, self.message, self.diff_view])
         self.widget = w.VBox([self.title, results, w.HTML("<h4>Indicators</h4>"), self.controls])
 
-        self.saved_evaluation = self.live.evaluate(self.saved)
-        self.evaluation = self.saved_evaluation
         self._render()
 
     # -- state -------------------------------------------------------------------------------
     def _level_start(self, ind) -> float:
-        """Where the level slider starts: the stated level, or the case's level prior's mode (no judgment yet)."""
+        """Where the level slider starts: the stated level, or else the level the readings imply.
+
+        That is the posterior mean of the level in the saved case, the number shown beside the slider.
+        """
         if ind.level is not None:
             return ind.level
-        a, b = self.saved.spec.model.level_prior
-        centre = (a - 1) / (a + b - 2) if a > 1 and b > 1 else a / (a + b)
-        return round(float(centre), 2)
+        return round(float(self.saved_evaluation.contributions.loc[ind.id, "level_mean"]), 2)
 
     def edit_list(self) -> list[Edit]:
         return [Edit(i, f, v) for (i, f), v in self.edits.items()]
@@ -248,7 +270,11 @@ class Editor:
             self.message.value = f"<span style='color:#b2182b'>{html.escape(exc.render())}</span>"
             self.status.value = ""
             return None
-        self.evaluation = self.live.evaluate(case)
+        with quiet_logs():
+            self.evaluation = self.live.evaluate(case)
+        if self._diff_shown:
+            self.diff_view.value = STALE_DIFF
+            self._diff_shown = False
         self._render()
         return self.evaluation
 
@@ -299,7 +325,10 @@ class Editor:
         return self.evaluation
 
     def _reload(self, case: Case) -> None:
-        self.live.reset(case)
+        with quiet_logs():
+            self.live.reset(case)
+            self.saved_evaluation = self.live.evaluate(case)
+        self.evaluation = self.saved_evaluation
         self.saved = case
         self.edits = {}
         self._quiet = True
@@ -314,14 +343,14 @@ class Editor:
         finally:
             self._quiet = False
         self.diff_view.value = ""
-        self.saved_evaluation = self.live.evaluate(case)
-        self.evaluation = self.saved_evaluation
+        self._diff_shown = False
         self._render()
 
     def diff(self):
         """Edited against saved values, and how much each change alone moved P(event) (a DataFrame)."""
         edited = self.edited_case()
-        return effects(self.saved, edited, lambda c: self.live.evaluate(c).mean)
+        with quiet_logs():
+            return effects(self.saved, edited, lambda c: self.live.evaluate(c).mean)
 
     def file_diff(self) -> str:
         """The git-style diff that Save would write to ``case.toml`` (nothing is written)."""
@@ -341,6 +370,7 @@ class Editor:
             self._render()
         pre = f"<pre style='font-size:85%'>{html.escape(text)}</pre>" if text else ""
         self.diff_view.value = effects_html(table) + pre + f"<span style='color:#777'>({1000 * (time.perf_counter() - t0):.0f} ms)</span>"
+        self._diff_shown = True
         return table
 
     def changes(self):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
 from forecast.case.load import load_case
-from forecast.editor import RECOMPUTING, contributions_svg, effects_html
+from forecast.editor import RECOMPUTING, contributions_svg, effects_html, quiet_logs
 
 
 def test_contributions_svg_draws_one_bar_per_indicator_largest_first():
@@ -23,7 +25,24 @@ def test_contributions_svg_draws_one_bar_per_indicator_largest_first():
     svg = contributions_svg(table)
     assert svg.startswith("<svg") and svg.count("<rect") == 3
     assert svg.index("Big up") < svg.index("Big down") < svg.index("Small")
-    assert "#b35806" in svg and "#542788" in svg  # up and down colours
+    from forecast.output.style import DOWN, UP
+
+    assert UP in svg and DOWN in svg  # the charts' up and down colours
+    title = re.search(r"<text x='[\d.]+' y='([\d.]+)'[^>]*>contribution to the log-odds", svg)
+    height = float(re.search(r"height='(\d+)'", svg).group(1))
+    assert float(title.group(1)) + 4 <= height  # the axis title's descenders stay inside the picture
+
+
+def test_quiet_logs_holds_back_sampling_info_lines(caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO):
+        with quiet_logs():
+            logging.getLogger("pymc").info("Sampling: [base, level, weight]")
+            logging.getLogger("pymc.sampling").info("Sampling: [base]")
+            logging.getLogger("pymc").warning("a real warning")
+        logging.getLogger("pymc").info("after")
+    assert [r.getMessage() for r in caplog.records] == ["a real warning", "after"]
 
 
 def test_effects_html_lists_changes_and_the_total():
@@ -102,3 +121,36 @@ def test_moving_a_slider_back_clears_the_edit(editor):
     editor.set("ukraine_defences", weight=1.6)
     assert editor.edits == {} and editor.evaluation.path == "reference"
     assert editor.save() is None and "Nothing to save" in editor.message.value
+
+
+@pytest.mark.slow
+def test_sliders_start_where_the_text_beside_them_says_and_labels_fit(editor):
+    table = editor.saved_evaluation.contributions
+    moved_off_prior = 0
+    for ind in editor.saved.indicators:
+        slider = editor.sliders[(ind.id, "level")]
+        if ind.level is None:
+            assert slider.value == pytest.approx(round(table.loc[ind.id, "level_mean"], 2))
+            assert f"<b>{slider.value:.2f}</b>" in editor.readouts[ind.id].value
+            moved_off_prior += slider.value != 0.5
+        else:
+            assert slider.value == ind.level
+    assert moved_off_prior and editor.edits == {}  # starting there is not an edit
+    width = int(next(iter(editor.sliders.values())).style.description_width.rstrip("px"))
+    assert all(7 * len(s.description) <= width for s in editor.sliders.values())  # "spread ÷×" is not cut
+
+
+@pytest.mark.slow
+def test_diff_is_not_left_stale_when_a_slider_moves(editor, caplog):
+    import logging
+
+    editor.set("moscow_pressure", weight=2.5)
+    editor.show_diff()
+    assert "moscow_pressure.weight" in editor.diff_view.value
+    with caplog.at_level(logging.INFO):
+        editor.sliders[("army_morale", "weight_spread")].value = 3.0  # as a user dragging the slider
+    assert "press Diff again" in editor.diff_view.value and "moscow_pressure.weight" not in editor.diff_view.value
+    assert not [r for r in caplog.records if r.name.split(".")[0] in {"pymc", "pytensor", "nutpie", "arviz"} and r.levelno < logging.WARNING]
+    table = editor.show_diff()
+    assert list(table["indicator"]) == ["moscow_pressure", "army_morale", "all changes"]
+    assert "army_morale.weight_spread" in editor.diff_view.value and "press Diff again" not in editor.diff_view.value

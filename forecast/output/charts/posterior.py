@@ -1,16 +1,19 @@
-"""Charts for briefings, each with a twin that returns the plotted numbers as a tidy DataFrame.
+"""The forecast itself: the posterior of P(event) over the ICD 203 bands, and what drives it.
 
 Plot functions take a :class:`~forecast.model.posterior.Forecast` and keyword-only options, return a
-matplotlib ``Figure`` and never call ``show()``. Export with :func:`save_figure`.
+matplotlib ``Figure`` and never call ``show()``; each ``*_data`` twin returns exactly the plotted
+numbers as a tidy DataFrame. Export with :func:`forecast.output.style.save_figure`.
 
-The probability chart draws the posterior density of P(event) over the ICD 203 bands. The density
-is a Gaussian kernel estimate on the log-odds scale carried back to the probability scale,
+The probability chart draws the posterior density of P(event). The density is a Gaussian kernel
+estimate on the log-odds scale carried back to the probability scale,
 ``f_p(p) = f_x(logit p) / (p (1 - p))``, which respects the bounds 0 and 1 without reflection.
+
+The contributions chart draws each indicator's push on the log-odds of the event,
+``direction × weight × (2 × level − 1)``: its posterior mean and HDI, ticked as odds multipliers
+(``exp`` of the log-odds), with the stated weight and the level the evidence implies beside it.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,8 +21,9 @@ import pandas as pd
 from forecast.maths import expit, logit
 from forecast.model.draws import DEFAULT_HDI_PROB
 from forecast.model.words import BANDS
-from forecast.output.style import BAND_COLOURS, DOWN, UP, footer, titles
-
+from forecast.output.style import (
+    DOWN, INK, SIZES, UP, band_limit, footer, legend_below, odds_axis, percent_axis, provenance, push_colour, shade_bands, styled, titles,
+)
 
 
 def probability_data(result, *, hdi_prob: float = DEFAULT_HDI_PROB, points: int = 400) -> pd.DataFrame:
@@ -28,35 +32,33 @@ def probability_data(result, *, hdi_prob: float = DEFAULT_HDI_PROB, points: int 
     Returns
     -------
     pandas.DataFrame
-        Columns ``element`` (``density``, ``band``, ``interval``, ``mean``, ``median``), ``label``,
-        ``x`` and ``x_end`` (probabilities) and ``y`` (density, for ``density`` rows).
+        Columns ``element`` (``density``, ``band``, ``interval``, ``mean``, ``median``, ``axis``),
+        ``label``, ``x`` and ``x_end`` (probabilities) and ``y`` (density, for ``density`` rows). The
+        ``axis`` row runs from 0 to the right end of the axis, a band edge.
     """
     from scipy.stats import gaussian_kde
 
     p = result.draws("p")
-    x = logit(np.clip(p, 1e-9, 1 - 1e-9))
-    grid = expit(np.linspace(x.min() - 1.0, x.max() + 1.0, points))
-    density = gaussian_kde(x)(logit(grid)) / (grid * (1 - grid))
     row = result.probability(hdi_prob).iloc[0]
+    xmax = band_limit(float(np.quantile(p, 0.995)))
+    x = logit(np.clip(p, 1e-9, 1 - 1e-9))
+    grid = expit(np.linspace(x.min() - 1.0, logit(xmax - 1e-9), points))
+    density = gaussian_kde(x)(logit(grid)) / (grid * (1 - grid))
+    bands = [b for b in BANDS if b[1] < xmax]
     frames = [
         pd.DataFrame({"element": "density", "label": "posterior density", "x": grid, "x_end": np.nan, "y": density}),
-        pd.DataFrame(
-            {"element": "band", "label": [b[0] for b in BANDS], "x": [b[1] for b in BANDS], "x_end": [b[2] for b in BANDS], "y": np.nan}
-        ),
-        pd.DataFrame(
-            {
-                "element": ["interval", "mean", "median"],
-                "label": [f"{hdi_prob:.0%} HDI", "mean", "median"],
-                "x": [row["hdi_low"], row["mean"], row["median"]],
-                "x_end": [row["hdi_high"], np.nan, np.nan],
-                "y": np.nan,
-            }
-        ),
+        pd.DataFrame({"element": "band", "label": [b[0] for b in bands], "x": [b[1] for b in bands],
+                      "x_end": [min(b[2], xmax) for b in bands], "y": np.nan}),
+        pd.DataFrame({"element": ["interval", "mean", "median", "axis"],
+                      "label": [f"{hdi_prob:.0%} HDI", "mean", "median", "probability axis"],
+                      "x": [row["hdi_low"], row["mean"], row["median"], 0.0],
+                      "x_end": [row["hdi_high"], np.nan, np.nan, xmax], "y": np.nan}),
     ]
     return pd.concat(frames, ignore_index=True)
 
 
-def plot_probability(result, *, hdi_prob: float = DEFAULT_HDI_PROB, figsize=(9.0, 4.8), xmax: float | None = None):
+@styled
+def plot_probability(result, *, hdi_prob: float = DEFAULT_HDI_PROB, figsize=(9.0, 5.0)):
     """The posterior of P(event) over the ICD 203 bands, with the mean and interval marked.
 
     Parameters
@@ -66,46 +68,39 @@ def plot_probability(result, *, hdi_prob: float = DEFAULT_HDI_PROB, figsize=(9.0
         Probability mass of the highest-density interval.
     figsize : tuple
         Figure size in inches.
-    xmax : float, optional
-        Right end of the axis; by default just past the 99.5th percentile, at least 0.2.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import PercentFormatter
 
     data = probability_data(result, hdi_prob=hdi_prob)
-    row = result.probability(hdi_prob).iloc[0]
+    get = data.set_index("element")
+    words = result.probability(hdi_prob).iloc[0]
     dens = data[data.element == "density"]
-    if xmax is None:
-        xmax = float(min(1.0, max(0.2, np.quantile(result.draws("p"), 0.995) * 1.15)))
+    xmax = float(get.loc["axis", "x_end"])
     fig, ax = plt.subplots(figsize=figsize, layout="constrained")
-    top = float(dens.y[dens.x <= xmax].max()) * 1.25
-    for (_, band), colour in zip(data[data.element == "band"].iterrows(), BAND_COLOURS):
-        if band.x >= xmax:
-            continue
-        ax.axvspan(band.x, min(band.x_end, xmax), color=colour, alpha=0.35, lw=0)
-        mid = (band.x + min(band.x_end, xmax)) / 2
-        ax.text(mid, top * 0.97, band.label.replace(" ", "\n", 1) if band.x_end - band.x < 0.12 else band.label,
-                ha="center", va="top", fontsize=8, color="#333333")
-    ax.fill_between(dens.x, dens.y, color="#333333", alpha=0.25, lw=0)
-    ax.plot(dens.x, dens.y, color="#222222", lw=1.5)
-    ax.hlines(top * 0.05, row["hdi_low"], row["hdi_high"], color="black", lw=4)
-    ax.plot([row["mean"]], [top * 0.05], "o", color="white", mec="black", ms=8, zorder=3)
-    ax.annotate(
-        f"mean {row['mean']:.0%}, {hdi_prob:.0%} HDI {row['hdi_low']:.0%}–{row['hdi_high']:.0%}",
-        (row["mean"], top * 0.05), xytext=(0, 10), textcoords="offset points", ha="center", fontsize=9,
-    )
+    top = float(dens.y.max()) * 1.32
+    shade_bands(ax, limit=xmax)
+    ax.fill_between(dens.x, dens.y, color=INK, alpha=0.15, lw=0)
+    ax.plot(dens.x, dens.y, color=INK, lw=1.6)
+    mean, lo, hi = float(get.loc["mean", "x"]), float(get.loc["interval", "x"]), float(get.loc["interval", "x_end"])
+    ax.hlines(top * 0.06, lo, hi, color=INK, lw=5)
+    ax.plot([mean], [top * 0.06], "o", color="white", mec=INK, mew=2, ms=9, zorder=3)
+    ax.annotate(f"mean {mean:.0%}; {hdi_prob:.0%} HDI {lo:.0%}–{hi:.0%}", (mean, top * 0.06), xytext=(0, 10),
+                textcoords="offset points", ha="center", fontsize=SIZES["label"],
+                bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85})
     ax.set_xlim(0, xmax)
     ax.set_ylim(0, top)
-    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    percent_axis(ax)
     ax.set_yticks([])
+    ax.spines["left"].set_visible(False)
     ax.set_xlabel("Probability of the event by the horizon")
-    ax.set_ylabel("Posterior density")
-    titles(fig, ax, f"{result.title}: {row['words']} ({row['mean']:.0%})", result.question)
-    footer(fig, result, f"Bands: ICD 203 words of estimative probability. {row['warning']}".strip())
+    ax.set_ylabel("How plausible (posterior density)")
+    titles(fig, ax, f"{result.title}: {words['words']} ({words['mean']:.0%})", result.question)
+    warning = f"{words['warning']}. " if words["warning"] else ""
+    footer(fig, f"Shaded bands: ICD 203 words of estimative probability. {warning}{provenance(result)}")
     return fig
 
 
@@ -116,49 +111,52 @@ def contributions_data(result, *, hdi_prob: float = DEFAULT_HDI_PROB) -> pd.Data
     -------
     pandas.DataFrame
         Indexed by ``indicator``: ``name``, ``direction``, ``mean``, ``median``, ``hdi_low``,
-        ``hdi_high`` (log-odds), the posterior ``weight_mean`` and ``level_mean``, and the stated
-        ``weight`` and ``weight_unit``.
+        ``hdi_high`` (log-odds), the posterior ``weight_mean`` and ``level_mean`` (the level the
+        evidence implies), the stated ``weight`` and ``weight_unit``, and ``odds_mean``
+        (``exp(mean)``, the odds multiplier the bar stands for).
     """
     table = result.contributions(hdi_prob)
     stated = {i["id"]: i for i in result.indicators}
     table["weight"] = [stated[i]["weight"] for i in table.index]
     table["weight_unit"] = [stated[i]["weight_unit"] for i in table.index]
+    table["odds_mean"] = np.exp(table["mean"])
     return table.reindex(table["mean"].abs().sort_values(ascending=False).index)
 
 
-def plot_contributions(result, *, hdi_prob: float = DEFAULT_HDI_PROB, figsize=(9.0, 5.6)):
-    """Each indicator's contribution to the log-odds of the event, with its interval.
+@styled
+def plot_contributions(result, *, hdi_prob: float = DEFAULT_HDI_PROB, figsize=(9.0, 6.0)):
+    """Each indicator's push on the odds of the event, with its interval and the level behind it.
 
-    Bars to the right raise the chance, bars to the left lower it; the top axis gives the same
-    numbers as odds multipliers.
+    Bars to the right raise the chance, bars to the left lower it: an indicator that raises the
+    chance when present pushes down when the evidence puts its level below neutral (0.5).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
 
     data = contributions_data(result, hdi_prob=hdi_prob).iloc[::-1]
-    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    fig, ax = plt.subplots(figsize=(figsize[0], max(figsize[1], 2.4 + 0.5 * len(data))), layout="constrained")
     y = np.arange(len(data))
-    colours = [UP if m > 0 else DOWN for m in data["mean"]]
-    ax.barh(y, data["mean"], color=colours, alpha=0.8, height=0.6)
+    ax.barh(y, data["mean"], color=[push_colour(m) for m in data["mean"]], height=0.6)
     ax.errorbar(data["mean"], y, xerr=[data["mean"] - data["hdi_low"], data["hdi_high"] - data["mean"]],
-                fmt="none", ecolor="black", elinewidth=1, capsize=3)
-    labels = [
-        f"{row['name']}\n{row['direction']} the chance · {_weight_label(row['weight'], row['weight_unit'])}"
-        for _, row in data.iterrows()
-    ]
-    ax.set_yticks(y, labels, fontsize=8)
-    ax.axvline(0, color="black", lw=0.8)
-    lim = float(max(abs(data["hdi_low"]).max(), abs(data["hdi_high"]).max())) * 1.1
+                fmt="none", ecolor=INK, elinewidth=1, capsize=3)
+    labels = [f"{row['name']}\n{row['direction']} · {_weight_label(row['weight'], row['weight_unit'])} · evidence: level {row['level_mean']:.2f}"
+              for _, row in data.iterrows()]
+    ax.set_yticks(y, labels, fontsize=SIZES["note"])
+    ax.axvline(0, color=INK, lw=0.8)
+    lim = float(max(abs(data["hdi_low"]).max(), abs(data["hdi_high"]).max(), np.log(1.5))) * 1.1
     ax.set_xlim(-lim, lim)
-    ax.set_xlabel(f"Contribution to the log-odds of the event (mean and {hdi_prob:.0%} HDI)")
-    top = ax.secondary_xaxis("top", functions=(np.exp, lambda m: np.log(np.clip(m, 1e-9, None))))
-    top.set_xlabel("as an odds multiplier (×)")
+    odds_axis(ax, lim)
+    ax.set_xlabel(f"Push on the odds of the event (mean and {hdi_prob:.0%} HDI); ×1 = no push")
+    ax.set_ylim(-0.6, len(data) - 0.4)
+    legend_below(ax, [Patch(color=UP), Patch(color=DOWN)], ["this evidence raises the chance", "this evidence lowers the chance"])
     titles(fig, ax, f"{result.title}: what drives the forecast", result.question)
-    footer(fig, result, "Weight = stated strength from neutral to fully present. "
-            "Contribution = direction × weight × (2 × level − 1).")
+    footer(fig, "Under each name: which way the factor pushes when present, its stated weight, and the level the evidence "
+                "implies (0 = absent, 0.5 = neutral, 1 = fully present); a factor below neutral pushes the other way. "
+                "Push = direction × weight × (2 × level − 1) on the log-odds. " + provenance(result))
     return fig
 
 

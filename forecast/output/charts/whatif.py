@@ -1,70 +1,47 @@
 """Charts for scenarios, sensitivity, tipping points and the timeline, each with a tidy-data twin.
 
-Like :mod:`forecast.output.charts.posterior`: every ``plot_*`` takes a result object and keyword-only options,
-returns a matplotlib ``Figure`` and never calls ``show()``; every ``*_data`` returns the plotted
-numbers as a tidy DataFrame. Export with :func:`forecast.output.charts.posterior.save_figure` (PNG, SVG, PDF).
-
-The tipping-point chart colours each indicator's level scale by the ICD 203 band of the mean P when
-that indicator is held at that level (the level curve ``f_k(L)`` of :mod:`forecast.analysis.sensitivity`,
-evaluated on a grid of 201 levels).
+Every ``plot_*`` takes an analysis result (:mod:`forecast.analysis`) and keyword-only options,
+returns a matplotlib ``Figure`` and never calls ``show()``; every ``*_data`` returns exactly the
+plotted numbers as a tidy DataFrame. The charts compute nothing: the numbers come from the analysis
+results (the tipping-point colours from the level curve ``f_k(L)`` of
+:func:`forecast.analysis.sensitivity.level_curve`, on a grid of 201 levels). Export with
+:func:`forecast.output.style.save_figure`.
 """
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 
-from forecast.output.style import BAND_COLOURS, DOWN, UP
 from forecast.model.words import BANDS, band_index
+from forecast.output.style import (
+    BAND_COLOURS, DOWN, INK, LEVEL_HIGH, LEVEL_LOW, MUTED, SIZES, UP, band_limit, footer, legend_below, percent_axis,
+    push_colour, shade_bands, styled, titles,
+)
 
 GRID = 201
+PATH_WORDS = {"posterior": "the case as it stands", "input-only": "on the posterior", "refit": "refitted with new readings"}
+"""How each scenario was computed, in plain words (keys: the analysis's ``path``)."""
 
 
-def _bands_behind(ax, *, axis: str = "x", limit: float = 1.0, labels: bool = True, alpha: float = 0.3) -> None:
-    """ICD 203 bands as background spans along ``axis`` up to ``limit``."""
-    for (name, lo, hi), colour in zip(BANDS, BAND_COLOURS):
-        if lo >= limit:
-            continue
-        hi = min(hi, limit)
-        if axis == "x":
-            ax.axvspan(lo, hi, color=colour, alpha=alpha, lw=0, zorder=0)
-            if labels:
-                ax.text((lo + hi) / 2, 1.0, name.replace(" ", "\n", 1) if hi - lo < 0.12 else name, transform=ax.get_xaxis_transform(),
-                        ha="center", va="bottom", fontsize=7, color="#333333")
-        else:
-            ax.axhspan(lo, hi, color=colour, alpha=alpha, lw=0, zorder=0)
-            if labels:
-                ax.text(1.005, (lo + hi) / 2, name, transform=ax.get_yaxis_transform(), ha="left", va="center", fontsize=7, color="#333333")
+def _wrap(text: str, width: int) -> str:
+    return "\n".join(textwrap.wrap(str(text), width)) or str(text)
 
 
-def _limit(*values: float) -> float:
-    return float(min(1.0, max(0.2, max(values) * 1.15)))
-
-
-def _head(fig, ax, headline: str, question: str, footer: str) -> None:
-    fig.suptitle(headline, x=0.01, ha="left", fontsize=13, fontweight="bold")
-    ax.set_title(question, loc="left", fontsize=10, color="#444444", pad=22)
-    fig.get_layout_engine().set(rect=(0, 0.06, 1, 0.94))
-    fig.text(0.01, 0.005, footer, ha="left", va="bottom", fontsize=7, color="#555555", wrap=True)
-
-
-def _pct(ax, axis: str = "x") -> None:
-    from matplotlib.ticker import PercentFormatter
-
-    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(PercentFormatter(1.0, decimals=0))
-
-
-# ---------------------------------------------------------------------------------------------
-# Scenarios
-# ---------------------------------------------------------------------------------------------
+# -- scenarios ----------------------------------------------------------------------------------------
 
 
 def scenarios_data(report) -> pd.DataFrame:
-    """The numbers behind :func:`plot_scenarios`: one row per scenario, baseline first."""
-    return report.table().reset_index()
+    """The numbers behind :func:`plot_scenarios`: one row per scenario, baseline first, with ``how`` in words."""
+    table = report.table().reset_index()
+    table["how"] = table["path"].map(PATH_WORDS).fillna(table["path"])
+    return table
 
 
-def plot_scenarios(report, *, figsize=(9.5, 5.0)):
+@styled
+def plot_scenarios(report, *, figsize=(9.5, 5.6)):
     """Each scenario's P (mean and HDI) beside the baseline, over the ICD 203 bands.
 
     Parameters
@@ -80,27 +57,28 @@ def plot_scenarios(report, *, figsize=(9.5, 5.0)):
 
     data = scenarios_data(report).iloc[::-1].reset_index(drop=True)
     fig, ax = plt.subplots(figsize=figsize, layout="constrained")
-    xmax = _limit(*data["hdi_high"])
-    _bands_behind(ax, limit=xmax)
-    y = np.arange(len(data))
+    xmax = band_limit(*data["hdi_high"])
+    shade_bands(ax, limit=xmax)
     for i, row in data.iterrows():
-        colour = "black" if row["scenario"] == "baseline" else (UP if row["difference"] > 0 else DOWN)
-        ax.hlines(i, row["hdi_low"], row["hdi_high"], color=colour, lw=3, alpha=0.8)
-        ax.plot([row["mean"]], [i], "o", color="white", mec=colour, ms=8, mew=2, zorder=3)
-        text = f"{row['mean']:.0%} {row['words']}"
-        if row["scenario"] != "baseline":
-            text += f" ({row['difference'] * 100:+.1f} pts, {row['path']})"
-        ax.annotate(text, (row["mean"], i), xytext=(0, 7), textcoords="offset points", ha="center", fontsize=8)
-    base = data.loc[data.scenario == "baseline", "mean"].iloc[0]
-    ax.axvline(base, color="black", lw=0.8, ls="--")
-    ax.set_yticks(y, [n if len(n) < 40 else n[:38] + "…" for n in data["name"]], fontsize=8)
-    ax.set_ylim(-0.6, len(data) - 0.2)
+        base = row["scenario"] == "baseline"
+        colour = INK if base else push_colour(row["difference"])
+        ax.hlines(i, row["hdi_low"], row["hdi_high"], color=colour, lw=3.5)
+        ax.plot([row["mean"]], [i], "o", color="white", mec=colour, ms=9, mew=2.2, zorder=3)
+        text = f"{row['mean']:.0%} {row['words']}" + ("" if base else f" ({row['difference'] * 100:+.1f} pts, {row['how']})")
+        right = row["hdi_low"] > 0.55 * xmax
+        ax.annotate(text, (row["hdi_high"] if right else row["hdi_low"], i), xytext=(0, 8), textcoords="offset points",
+                    ha="right" if right else "left", fontsize=SIZES["note"],
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8})
+    ax.axvline(data.loc[data.scenario == "baseline", "mean"].iloc[0], color=INK, lw=0.8, ls="--")
+    ax.set_yticks(range(len(data)), [_wrap(n, 28) for n in data["name"]])
+    ax.set_ylim(-0.6, len(data) + 0.35)
     ax.set_xlim(0, xmax)
-    _pct(ax)
-    ax.set_xlabel(f"Probability of the event (posterior mean and {report.hdi_prob:.0%} HDI)")
-    _head(fig, ax, "What if? The forecast under each scenario", report.question,
-          "Input-only scenarios edit the posterior draws (no new sampling); refit scenarios add hypothetical readings and "
-          "are sampled again with the same compiled model and seed. Bands: ICD 203.")
+    percent_axis(ax)
+    ax.set_xlabel(f"Probability of the event (mean and {report.hdi_prob:.0%} HDI)")
+    titles(fig, ax, "What if? The forecast under each scenario", report.question)
+    footer(fig, "'On the posterior': the scenario's changes applied to the fitted draws, no new sampling. "
+                "'Refitted with new readings': hypothetical readings added and the model sampled again (same seed). "
+                "Orange: raises the chance, purple: lowers it. Shaded bands: ICD 203.")
     return fig
 
 
@@ -108,10 +86,12 @@ def attribution_data(report) -> pd.DataFrame:
     """The numbers behind :func:`plot_attribution`: one row per (scenario, change), in percentage points too."""
     table = report.attribution()
     table["difference_pts"] = table["difference"] * 100
+    table["scenario_difference_pts"] = table["scenario_difference"] * 100
     return table
 
 
-def plot_attribution(report, *, figsize=(9.5, 6.0)):
+@styled
+def plot_attribution(report, *, figsize=(9.5, 6.5)):
     """How much of each scenario's difference from the baseline each change caused (Shapley values).
 
     Returns
@@ -121,37 +101,44 @@ def plot_attribution(report, *, figsize=(9.5, 6.0)):
     import matplotlib.pyplot as plt
 
     data = attribution_data(report)
-    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    if data.empty:
+        fig, ax = plt.subplots(figsize=(figsize[0], 3.0), layout="constrained")
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, "No scenario to attribute: the case has no scenarios (add them in scenarios.toml).",
+                ha="center", va="center", transform=ax.transAxes, fontsize=SIZES["label"])
+        titles(fig, ax, "Which change moved each scenario, and by how much", report.question)
+        return fig
+    rows = []  # (position, value in points, label, is total)
     pos = 0.0
-    ticks = []
-    for sid, group in data.groupby("scenario", sort=False):
-        total = group["scenario_difference"].iloc[0]
-        ax.barh(pos, total * 100, color="#777777", height=0.7)
-        ax.annotate(f"{total * 100:+.1f}", (total * 100, pos), xytext=(4 if total >= 0 else -4, 0), textcoords="offset points",
-                    ha="left" if total >= 0 else "right", va="center", fontsize=8, fontweight="bold")
-        ticks.append((pos, f"{group['scenario_name'].iloc[0]} (total)"))
+    for _, group in data.groupby("scenario", sort=False):
+        rows.append((pos, group["scenario_difference_pts"].iloc[0], _wrap(group["scenario_name"].iloc[0], 36), True))
         pos += 1
         for _, row in group.iterrows():
-            ax.barh(pos, row["difference_pts"], color=UP if row["difference"] >= 0 else DOWN, height=0.6, alpha=0.85)
-            ticks.append((pos, f"  {row['change']}"))
+            rows.append((pos, row["difference_pts"], _wrap(row["change"], 46), False))
             pos += 1
-        pos += 0.6
-    ax.set_yticks([t[0] for t in ticks], [t[1] for t in ticks], fontsize=7)
-    for label, (_, text) in zip(ax.get_yticklabels(), ticks):
-        if text.endswith("(total)"):
-            label.set_fontweight("bold")
-    ax.invert_yaxis()
-    ax.axvline(0, color="black", lw=0.8)
+        pos += 0.5
+    height = max(figsize[1], 1.2 + 0.42 * pos)
+    fig, ax = plt.subplots(figsize=(figsize[0], height), layout="constrained")
+    values = np.array([r[1] for r in rows])
+    for p, v, _, total in rows:
+        ax.barh(p, v, color="#9a9a9a" if total else push_colour(v), height=0.72 if total else 0.6)
+        ax.annotate(f"{v:+.1f}", (v, p), xytext=(4 if v >= 0 else -4, 0), textcoords="offset points",
+                    ha="left" if v >= 0 else "right", va="center", fontsize=SIZES["note"], fontweight="bold" if total else "normal")
+    span = max(values.max(initial=0), 0) - min(values.min(initial=0), 0) or 1.0
+    ax.set_xlim(min(values.min(initial=0), 0) - 0.16 * span, max(values.max(initial=0), 0) + 0.16 * span)
+    ax.set_yticks([r[0] for r in rows], [r[2] if r[3] else r[2].replace("\n", "\n   ") for r in rows], fontsize=SIZES["note"])
+    for label, r in zip(ax.get_yticklabels(), rows):
+        label.set_fontweight("bold" if r[3] else "normal")
+    ax.set_ylim(pos - 0.3, -0.7)
+    ax.axvline(0, color=INK, lw=0.8)
     ax.set_xlabel("Change in P(event) from the baseline, percentage points")
-    _head(fig, ax, "Which change moved each scenario, and by how much", report.question,
-          "Attribution: exact Shapley values over each scenario's changes on the posterior mean of P; "
-          "the coloured bars add up to the grey total.")
+    titles(fig, ax, "Which change moved each scenario, and by how much", report.question)
+    footer(fig, "Bold grey bar: the scenario's total move. Under it, each change's share (exact Shapley values on the mean P; "
+                "the shares add up to the total). Orange: raises the chance, purple: lowers it.")
     return fig
 
 
-# ---------------------------------------------------------------------------------------------
-# Sensitivity
-# ---------------------------------------------------------------------------------------------
+# -- sensitivity --------------------------------------------------------------------------------------
 
 
 def tornado_data(sens) -> pd.DataFrame:
@@ -159,49 +146,52 @@ def tornado_data(sens) -> pd.DataFrame:
     return sens.tornado.reset_index()
 
 
-def plot_tornado(sens, *, figsize=(9.5, 5.6)):
-    """Tornado: mean P with each indicator at the low and the high end of its range, others as they are.
+@styled
+def plot_tornado(sens, *, figsize=(9.5, 6.0)):
+    """Tornado: mean P with each indicator at the low and the high end of its level range, others as they are.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
 
     data = tornado_data(sens).iloc[::-1].reset_index(drop=True)
     base = float(data["p_baseline"].iloc[0])
+    lo, hi = float(data[["p_low", "p_high"]].min().min()), float(data[["p_low", "p_high"]].max().max())
+    decimals = 1 if hi - lo < 0.2 else 0
     fig, ax = plt.subplots(figsize=figsize, layout="constrained")
-    y = np.arange(len(data))
     for i, row in data.iterrows():
-        for p, colour in ((row["p_low"], DOWN), (row["p_high"], UP)):
-            ax.barh(i, p - base, left=base, color=colour, alpha=0.8, height=0.6)
-        ax.annotate(f"{row['level_low']:.2f}", (row["p_low"], i), xytext=(-3 if row["p_low"] < base else 3, 0), textcoords="offset points",
-                    ha="right" if row["p_low"] < base else "left", va="center", fontsize=7, color=DOWN)
-        ax.annotate(f"{row['level_high']:.2f}", (row["p_high"], i), xytext=(3 if row["p_high"] >= base else -3, 0), textcoords="offset points",
-                    ha="left" if row["p_high"] >= base else "right", va="center", fontsize=7, color=UP)
-    ax.axvline(base, color="black", lw=1)
-    labels = [f"{row['name']} ({row['direction']})" for _, row in data.iterrows()]
-    ax.set_yticks(y, labels, fontsize=8)
-    lo, hi = float(min(data["p_low"].min(), data["p_high"].min())), float(max(data["p_low"].max(), data["p_high"].max()))
-    pad = (hi - lo) * 0.15 + 0.005
+        for p, colour in ((row["p_low"], LEVEL_LOW), (row["p_high"], LEVEL_HIGH)):
+            ax.barh(i, p - base, left=base, color=colour, height=0.62, edgecolor=INK, lw=0.4)
+            right = p >= base
+            ax.annotate(f"{p * 100:.{decimals}f}%", (p, i), xytext=(3 if right else -3, 0), textcoords="offset points",
+                        ha="left" if right else "right", va="center", fontsize=SIZES["note"])
+    ax.axvline(base, color=INK, lw=1)
+    labels = [f"{row['name']} ({row['direction']})\nlevel {row['level_low']:.2f} to {row['level_high']:.2f}" for _, row in data.iterrows()]
+    ax.set_yticks(range(len(data)), labels, fontsize=SIZES["note"])
+    pad = (hi - lo) * 0.18 + 0.005
     ax.set_xlim(max(0.0, lo - pad), min(1.0, hi + pad))
-    from matplotlib.ticker import PercentFormatter
-
-    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=1 if hi - lo < 0.2 else 0))
+    ax.set_ylim(-0.6, len(data) - 0.4)
+    percent_axis(ax, decimals=decimals)
+    ax.set_xlabel(f"Mean P(event); line = as it stands ({base:.1%})")
+    legend_below(ax, [Patch(fc=LEVEL_LOW, ec=INK, lw=0.4), Patch(fc=LEVEL_HIGH, ec=INK, lw=0.4)],
+                 ["indicator at the low end of its level range", "at the high end"])
     rng = data["range"].iloc[0]
-    ax.set_xlabel(f"Mean P(event), baseline {base:.1%}: purple = level at the low end, orange = at the high end")
-    _head(fig, ax, f"Which factor matters most: each indicator across its {rng} range", sens.question,
-          f"Range: each indicator's level from the low to the high end of its {rng} range (numbers at the bar ends), "
-          "every other indicator at its posterior draws. Sorted by swing.")
+    titles(fig, ax, f"Which factor matters most: each indicator across its {rng} level range", sens.question)
+    footer(fig, f"Each bar: the mean P with that indicator's level at the low and the high end of its {rng} range "
+                "(levels under its name), every other indicator at its posterior draws. Sorted by swing.")
     return fig
 
 
 def tipping_data(sens, result=None, *, points: int = GRID) -> pd.DataFrame:
     """The numbers behind :func:`plot_tipping_points`.
 
-    With ``result`` (the fitted Forecast), also the level curve on a grid: rows with ``element``
-    ``curve`` (``level``, ``p``, ``band``); always the rows ``element == "tipping"`` from
-    ``sens.tipping`` (one per indicator and way).
+    Always the rows ``element == "tipping"`` from ``sens.tipping`` (one per indicator and way).
+    With ``result`` (the fitted Forecast), also the level curve on a grid of ``points`` levels:
+    rows with ``element == "curve"`` (``level``, ``p``, ``band``), from
+    :func:`forecast.analysis.sensitivity.level_curve`.
     """
     rows = []
     for k, row in sens.tipping.iterrows():
@@ -210,8 +200,8 @@ def tipping_data(sens, result=None, *, points: int = GRID) -> pd.DataFrame:
                          "p": row[f"{way}_edge"], "band": row[f"{way}_band"], "text": row[f"{way}_text"], "level_mean": row["level_mean"]})
     frames = [pd.DataFrame(rows)]
     if result is not None:
-        from forecast.model.draws import Draws
         from forecast.analysis.sensitivity import level_curve
+        from forecast.model.draws import Draws
 
         draws = Draws.from_forecast(result)
         grid = np.linspace(0.0, 1.0, points)
@@ -222,7 +212,8 @@ def tipping_data(sens, result=None, *, points: int = GRID) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def plot_tipping_points(sens, result, *, figsize=(9.5, 5.8)):
+@styled
+def plot_tipping_points(sens, result, *, figsize=(9.5, 6.4)):
     """Each indicator's level scale coloured by the band the forecast would be in, with its tipping points.
 
     Parameters
@@ -237,6 +228,9 @@ def plot_tipping_points(sens, result, *, figsize=(9.5, 5.8)):
     """
     import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    from matplotlib.patheffects import withStroke
 
     data = tipping_data(sens, result)
     order = list(sens.tornado.index)[::-1]
@@ -246,38 +240,60 @@ def plot_tipping_points(sens, result, *, figsize=(9.5, 5.8)):
     for i, k in enumerate(order):
         curve = data[(data.element == "curve") & (data.indicator == k)]
         idx = np.array([names[b] for b in curve["band"]])[None, :]
-        ax.imshow(idx, extent=(0, 1, i - 0.3, i + 0.3), aspect="auto", cmap=cmap, vmin=-0.5, vmax=len(BANDS) - 0.5, alpha=0.75)
-        lm = float(sens.tipping.loc[k, "level_mean"])
-        ax.plot([lm], [i], "D", color="black", ms=5, zorder=3)
+        ax.imshow(idx, extent=(0, 1, i - 0.3, i + 0.3), aspect="auto", cmap=cmap, vmin=-0.5, vmax=len(BANDS) - 0.5,
+                  interpolation="nearest", zorder=1)
+        ax.add_patch(plt.Rectangle((0, i - 0.3), 1, 0.6, fill=False, ec=MUTED, lw=0.5, zorder=2))
+        ax.plot([sens.tipping.loc[k, "level_mean"]], [i], "D", color="white", mec=INK, mew=1.5, ms=6, zorder=4)
         for _, tip in data[(data.element == "tipping") & (data.indicator == k)].iterrows():
-            if not np.isnan(tip["level"]):
-                ax.plot([tip["level"], tip["level"]], [i - 0.38, i + 0.38], color=UP if tip["way"] == "up" else DOWN, lw=2.5)
-                ax.annotate(f"{tip['level']:.2f}", (tip["level"], i + 0.38), xytext=(0, 1), textcoords="offset points",
-                            ha="center", va="bottom", fontsize=7)
-    ax.set_yticks(range(len(order)), [f"{sens.tipping.loc[k, 'name']} ({sens.tipping.loc[k, 'direction']})" for k in order], fontsize=8)
-    ax.set_ylim(-0.6, len(order) - 0.2)
-    ax.set_xlim(0, 1)
-    ax.set_xlabel("Indicator level (0 = fully absent … 1 = fully present); ◆ = current posterior mean level")
-    from matplotlib.patches import Patch
-
+            if np.isnan(tip["level"]):
+                continue
+            ax.plot([tip["level"]] * 2, [i - 0.4, i + 0.4], color=UP if tip["way"] == "up" else DOWN, lw=2.5, zorder=3,
+                    path_effects=[withStroke(linewidth=4.5, foreground="white")])  # stands out from any band, in grey too
+            ha = "left" if tip["level"] < 0.06 else "right" if tip["level"] > 0.94 else "center"
+            ax.annotate(f"{tip['level']:.2f}", (tip["level"], i + 0.4), xytext=(0, 1), textcoords="offset points",
+                        ha=ha, va="bottom", fontsize=SIZES["note"] - 0.5, zorder=5,
+                        bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none"})
+    ax.set_yticks(range(len(order)), [f"{sens.tipping.loc[k, 'name']} ({sens.tipping.loc[k, 'direction']})" for k in order],
+                  fontsize=SIZES["note"])
+    ax.set_ylim(-0.6, len(order) - 0.05)
+    ax.set_xlim(-0.01, 1.01)
+    ax.set_xlabel("Indicator level (0 = fully absent … 1 = fully present)")
     shown = sorted({names[b] for b in data.loc[data.element == "curve", "band"]})
-    ax.legend([Patch(color=BAND_COLOURS[j], alpha=0.75) for j in shown], [BANDS[j][0] for j in shown], fontsize=7,
-              loc="upper center", bbox_to_anchor=(0.5, -0.11), ncol=len(shown), frameon=False)
+    handles = [Patch(fc=BAND_COLOURS[j], ec=MUTED, lw=0.5) for j in shown]
+    tips = data[(data.element == "tipping") & data["level"].notna()]
+    ways = [(way, colour, f"tips a band {way}") for way, colour in (("up", UP), ("down", DOWN)) if (tips["way"] == way).any()]
+    handles += [Line2D([], [], marker="D", color="white", mec=INK, mew=1.5, ls="")] + [Line2D([], [], color=c, lw=2.5) for _, c, _ in ways]
+    labels = [BANDS[j][0] for j in shown] + ["level now"] + [text for *_, text in ways]
+    legend_below(ax, handles, labels, ncol=min(len(labels), 4))
     now = sens.tipping["band_now"].iloc[0]
-    _head(fig, ax, f"What would move the judgment: tipping points out of '{now}'", sens.question,
-          "Colour = ICD 203 band of the mean P with that indicator held at that level and every other at its posterior "
-          "draws. Orange tick = level that tips it a band up, purple = a band down; none drawn = none within the scale.")
+    titles(fig, ax, f"What would move the judgment out of '{now}'", sens.question)
+    footer(fig, "Colour: the ICD 203 band of the mean P with that indicator held at that level and every other at its posterior "
+                "draws. No tick: no level on the scale tips the band that way.")
     return fig
 
 
+def _prior_label(prior: str, names: dict[str, str]) -> str:
+    if prior == "base":
+        return "base rate"
+    var, _, rest = prior.partition("[")
+    if prior.endswith(" (all)"):
+        return {"weight": "all weights together", "level": "all level priors together"}.get(prior[:-6], prior)
+    item = names.get(rest.rstrip("]"), rest.rstrip("]"))
+    return {"weight": f"weight of {item}", "level": f"level prior of {item}"}.get(var, prior)
+
+
 def prior_sensitivity_data(sens) -> pd.DataFrame:
-    """The numbers behind :func:`plot_prior_sensitivity`: sensitivity of P to each prior, scaled alone."""
+    """The numbers behind :func:`plot_prior_sensitivity`: sensitivity of P to each prior scaled alone, with a plain ``label``."""
     if sens.prior is None:
         raise ValueError("this sensitivity was computed without the prior check (prior=False)")
-    return sens.prior.components.reset_index()
+    table = sens.prior.components.reset_index()
+    names = dict(zip(sens.tornado.index, sens.tornado["name"]))
+    table.insert(1, "label", [_prior_label(p, names) for p in table["prior"]])
+    return table
 
 
-def plot_prior_sensitivity(sens, *, figsize=(9.5, 6.0)):
+@styled
+def plot_prior_sensitivity(sens, *, figsize=(9.5, 7.0)):
     """Power-scaling sensitivity of P(event) to each prior (ArviZ ``psense``), with the 0.05 threshold.
 
     Returns
@@ -290,21 +306,26 @@ def plot_prior_sensitivity(sens, *, figsize=(9.5, 6.0)):
 
     data = prior_sensitivity_data(sens).iloc[::-1].reset_index(drop=True)
     fig, ax = plt.subplots(figsize=figsize, layout="constrained")
-    colours = ["#b2182b" if v >= THRESHOLD else "#888888" for v in data["sensitivity_of_p"]]
-    ax.barh(np.arange(len(data)), data["sensitivity_of_p"], color=colours, height=0.7)
-    ax.axvline(THRESHOLD, color="black", ls="--", lw=1)
-    ax.text(THRESHOLD, 1.0, f" threshold {THRESHOLD}", transform=ax.get_xaxis_transform(), fontsize=7, va="bottom")
-    ax.set_yticks(np.arange(len(data)), data["prior"], fontsize=7)
-    ax.set_xlabel("Power-scaling sensitivity of P(event) to this prior alone (cumulative Jensen-Shannon distance per unit log-alpha)")
+    informative = data["sensitivity_of_p"] >= THRESHOLD
+    ax.barh(np.arange(len(data)), data["sensitivity_of_p"], color=np.where(informative, INK, "#c2c2c2"), height=0.7)
+    ax.axvline(THRESHOLD, color=INK, ls="--", lw=1)
+    ax.text(THRESHOLD, 0.995, f" worth a look from {THRESHOLD}", transform=ax.get_xaxis_transform(), fontsize=SIZES["note"],
+            va="top", ha="left")
+    ax.set_yticks(np.arange(len(data)), data["label"], fontsize=SIZES["note"] - 0.5)
+    ax.set_ylim(-0.6, len(data) + 0.4)
+    ax.set_xlim(0, max(float(data["sensitivity_of_p"].max()), THRESHOLD) * 1.12)
+    ax.set_xlabel("How much P(event) moves when this prior alone is made a little stronger or weaker")
     s = sens.prior.summary
-    _head(fig, ax, f"Which priors drive the result (P: prior {s.loc['p', 'prior']:.2f}, likelihood {s.loc['p', 'likelihood']:.2f})",
-          sens.question, sens.prior.verdict)
+    verdict = sens.prior.verdict
+    for k, name in sens.tornado["name"].items():
+        verdict = verdict.replace(f"of {k}", f"of {name}")
+    titles(fig, ax, "Which stated priors drive the result", sens.question)
+    footer(fig, f"Power-scaling check (ArviZ psense): sensitivity of P to all priors {s.loc['p', 'prior']:.2f}, "
+                f"to the readings {s.loc['p', 'likelihood']:.2f}. Dark bars: at or above {THRESHOLD}. {verdict}")
     return fig
 
 
-# ---------------------------------------------------------------------------------------------
-# Timeline
-# ---------------------------------------------------------------------------------------------
+# -- timeline -----------------------------------------------------------------------------------------
 
 
 def timeline_data(tl) -> pd.DataFrame:
@@ -312,8 +333,25 @@ def timeline_data(tl) -> pd.DataFrame:
     return tl.table.reset_index()
 
 
-def plot_timeline(tl, *, figsize=(9.5, 5.0)):
+def _horizon(tl):
+    for result in tl.results.values():
+        return pd.Timestamp(result.config["question"]["horizon"])
+    return None
+
+
+@styled
+def plot_timeline(tl, *, horizon=None, figsize=(9.5, 5.4)):
     """P(event) as of each evidence date, with its interval, over the ICD 203 bands.
+
+    Each date is a separate fit, so the points are not joined: no line implies a steady trend
+    between them. A dashed line marks the question's horizon.
+
+    Parameters
+    ----------
+    tl : forecast.analysis.timeline.Timeline
+    horizon : date, optional
+        The question's horizon; by default read from the timeline's fits.
+    figsize : tuple
 
     Returns
     -------
@@ -324,23 +362,38 @@ def plot_timeline(tl, *, figsize=(9.5, 5.0)):
 
     data = timeline_data(tl)
     x = pd.to_datetime(data["date"])
+    horizon = pd.Timestamp(horizon) if horizon is not None else _horizon(tl)
     fig, ax = plt.subplots(figsize=figsize, layout="constrained")
-    ymax = _limit(*data["hdi_high"])
-    _bands_behind(ax, axis="y", limit=ymax)
-    ax.errorbar(x, data["mean"], yerr=[data["mean"] - data["hdi_low"], data["hdi_high"] - data["mean"]], fmt="o:", color="black",
-                ecolor="#333333", elinewidth=1.5, capsize=5, ms=7, mfc="white", mew=2)
-    for xi, (_, row) in zip(x, data.iterrows()):
+    ymax = band_limit(*data["hdi_high"])
+    shade_bands(ax, axis="y", limit=ymax)
+    ax.errorbar(x, data["mean"], yerr=[data["mean"] - data["hdi_low"], data["hdi_high"] - data["mean"]], fmt="o", color=INK,
+                ecolor=INK, elinewidth=1.8, capsize=6, ms=8, mfc="white", mew=2, zorder=3)
+    end = max([*x, horizon]) if horizon is not None else x.max()
+    span = (end - x.min()) if end > x.min() else pd.Timedelta(days=60)
+    left, right = x.min() - span * 0.08, end + span * 0.06
+    gaps = [(b - a) / (right - left) for a, b in zip(x, x[1:])]
+    close = [False, *(g < 0.22 for g in gaps)]
+    level = 0
+    for i, (xi, (_, row)) in enumerate(zip(x, data.iterrows())):
+        level = level + 1 if close[i] else 0
+        clustered = close[i] or (i + 1 < len(close) and close[i + 1])
         ax.annotate(f"{row['mean']:.0%} {row['words']}\n{row['readings']} readings (+{row['new_readings']})", (xi, row["mean"]),
-                    xytext=(10, 16), textcoords="offset points", fontsize=8, va="bottom",
-                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85})
-    span = (x.max() - x.min()) if len(x) > 1 else pd.Timedelta(days=60)
-    ax.set_xlim(x.min() - span * 0.1, x.max() + span * 0.25)
+                    xytext=(14, 16 + 36 * level), textcoords="offset points", fontsize=SIZES["note"], va="bottom",
+                    arrowprops={"arrowstyle": "-", "color": INK, "lw": 0.6, "shrinkA": 0, "shrinkB": 5} if clustered else None,
+                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": MUTED if clustered else "none", "lw": 0.5, "alpha": 0.9},
+                    zorder=4)
+    if horizon is not None:
+        ax.axvline(horizon, color=INK, ls="--", lw=1.2)
+        ax.annotate(f"horizon\n{horizon:%d %b %Y}", (horizon, 0.98), xycoords=("data", "axes fraction"), xytext=(-4, 0),
+                    textcoords="offset points", ha="right", va="top", fontsize=SIZES["note"])
+    ax.set_xlim(left, right)
     ax.set_ylim(0, ymax)
-    _pct(ax, "y")
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %Y"))
+    percent_axis(ax, "y")
+    ax.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=8))
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
     ax.set_xlabel("Evidence as of (readings dated on or before this date)")
     ax.set_ylabel(f"P(event): mean and {tl.hdi_prob:.0%} HDI")
-    _head(fig, ax, f"{tl.title}: how the probability moved as evidence came in", tl.question,
-          "Each point is a separate fit with only the readings dated on or before it (same priors, settings and seed). "
-          "Bands: ICD 203.")
+    titles(fig, ax, f"{tl.title}: how the probability moved as evidence came in", tl.question)
+    footer(fig, "Each point is a separate fit with only the readings dated on or before it (same priors, settings and seed); "
+                "the points are not joined because nothing was estimated between them. Shaded bands: ICD 203.")
     return fig
