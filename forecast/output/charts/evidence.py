@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.maths import Z90
+from forecast.output.style import footer, titles
 
 PRIOR, POSTERIOR = "#9e9e9e", "#1b7837"
 FORECASTER_STYLE = {
@@ -90,8 +91,8 @@ def plot_weights_learned(result, *, figsize=(9.0, 5.8)):
     ax.legend(loc="lower left", fontsize=8)
     n_ref = len(result.config.get("reference_cases", []))
     n_j = len(result.config.get("judgments", []))
-    _titles(fig, ax, f"{result.title}: what the evidence taught the weights", f"{n_ref} reference cases, {n_j} judgment{'s' if n_j != 1 else ''}, {len(result.config['readings'])} readings")
-    _footer(fig, result, "Readings inform the levels only; reference cases and judgments inform the base and the weights.")
+    titles(fig, ax, f"{result.title}: what the evidence taught the weights", f"{n_ref} reference cases, {n_j} judgment{'s' if n_j != 1 else ''}, {len(result.config['readings'])} readings")
+    footer(fig, result, "Readings inform the levels only; reference cases and judgments inform the base and the weights.")
     return fig
 
 
