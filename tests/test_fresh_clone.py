@@ -1,8 +1,8 @@
 """Adding a case the documented way keeps the test suite green.
 
-A fresh ``git clone`` of the repository (its committed state) gets the second case (``tests/helpers.py``): its two source
-documents in ``seeds/``, their rows in ``seeds/sources.csv`` and its folder in ``data/``, as the
-README's "Coding a new case" says. Then the README's test command runs there.
+A fresh ``git clone`` of the repository (its committed state) gets the second case
+(``tests/helpers.py``): its two source documents in ``seeds/``, their rows in ``seeds/sources.csv``
+and its folder in ``data/``, as the README's "Coding a new case" says. Then the README's test command runs there.
 
 It runs the fast part of the suite (``-m "not slow"``), not the README's whole command: the whole
 command would run this test again inside the clone (and every other slow test, which sample and
