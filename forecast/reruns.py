@@ -1,10 +1,12 @@
 """Reruns from scripts: execute a parameterised notebook for many cases or settings.
 
 Every notebook in ``notebooks/`` has a papermill ``parameters`` cell (``case_dir``, ``seed``,
-``draws``, ``tune``, ``out_dir``). :func:`run_notebook` executes one notebook with given parameters
-into a new run folder (:func:`forecast.output.run_folder.run_folder`: never overwritten, never half-written)
-holding the executed notebook and whatever the notebook saves into ``out_dir``. :func:`run_batch`
-does that for every combination of cases and seeds, or for a list of parameter sets.
+``draws``, ``tune``, ``chains``, ``out_dir``). :func:`run_notebook` executes one notebook with given
+parameters into a new run folder (:func:`forecast.output.run_folder.run_folder`: never overwritten,
+never half-written) holding the executed notebook and whatever the notebook saves into ``out_dir``.
+The folder is named from the case folder and the notebook (:func:`notebook_label`), e.g.
+``harbour_strike-forecast-20261202T101500Z-seed1``. :func:`run_batch` does that for every
+combination of cases and seeds, or for a list of parameter sets.
 
 From the command line: ``scripts/run_batch.py`` (see ``docs/editing.md``).
 """
@@ -12,6 +14,7 @@ From the command line: ``scripts/run_batch.py`` (see ``docs/editing.md``).
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +47,15 @@ class Outcome:
         return self.error is None
 
 
+def notebook_label(notebook: str | Path) -> str:
+    """The notebook's name in run folder names: its stem without the ordering prefix.
+
+    ``notebooks/01_forecast.ipynb`` gives ``forecast``; ``03_edit_weights.ipynb`` gives ``edit_weights``.
+    """
+    stem = Path(notebook).stem
+    return re.sub(r"^\d+[_-]", "", stem) or stem
+
+
 def run_notebook(notebook: str | Path, out: str | Path, *, kernel_name: str = "python3", progress: bool = False, **parameters) -> Path:
     """Execute ``notebook`` with ``parameters`` into a new run folder under ``out`` and return it.
 
@@ -59,7 +71,7 @@ def run_notebook(notebook: str | Path, out: str | Path, *, kernel_name: str = "p
         raise ValueError("give case_dir, the case folder to run the notebook for")
     params["case_dir"] = str(Path(params["case_dir"]).resolve())
     seed = params.get("seed", 0)
-    name = run_name(Path(params["case_dir"]).name, notebook.stem, seed)
+    name = run_name(Path(params["case_dir"]).name, notebook_label(notebook), seed)
     with run_folder(out, name) as folder:
         params["out_dir"] = str(folder.path.resolve())
         papermill.execute_notebook(
@@ -102,7 +114,7 @@ def load_jobs(path: str | Path) -> list[Job]:
     Relative paths are taken relative to the jobs file::
 
         [[job]]
-        notebook = "../notebooks/01_belarus.ipynb"
+        notebook = "../notebooks/01_forecast.ipynb"
         case_dir = "../data/belarus"
         seed = 1
         draws = 2000

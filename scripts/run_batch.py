@@ -4,15 +4,15 @@
 Examples (from the repository root)::
 
     # every case x seed, 2000 draws each, under runs/batch/
-    uv run python scripts/run_batch.py notebooks/01_belarus.ipynb \
+    uv run python scripts/run_batch.py notebooks/01_forecast.ipynb \
         --case data/belarus --seed 1 --seed 2 --seed 3 -p draws=2000 -p tune=1000
 
     # a list of jobs (see forecast.reruns.load_jobs for the format)
     uv run python scripts/run_batch.py --jobs jobs.toml
 
-Each run lands in ``OUT/<case>-<notebook>-<UTC time>-seed<seed>/`` with the executed notebook and what
-the notebook saved to ``out_dir``; an existing folder is never overwritten. Exit status 1 if any job
-failed.
+Each run lands in ``OUT/<case>-<notebook>-<UTC time>-seed<seed>/`` (``<notebook>`` is the notebook's
+stem without its number, e.g. ``forecast``) with the executed notebook and what the notebook saved to
+``out_dir``; an existing folder is never overwritten. Exit status 1 if any job failed.
 """
 
 from __future__ import annotations

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from forecast.reruns import Job, grid, load_jobs, run_batch
+from forecast.reruns import Job, grid, load_jobs, notebook_label, run_batch
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,13 +37,46 @@ def test_a_failing_job_is_reported_and_leaves_no_folder(tmp_path):
     assert not any((tmp_path / "runs").iterdir())
 
 
+def test_run_folders_are_named_by_case_and_notebook_without_its_number():
+    assert notebook_label("notebooks/01_forecast.ipynb") == "forecast"
+    assert notebook_label("03_edit_weights.ipynb") == "edit_weights"
+    assert notebook_label("summary.ipynb") == "summary"
+    assert notebook_label("2024.ipynb") == "2024"
+
+
+def test_the_notebooks_do_not_repeat_a_case_in_their_run_names():
+    cases = {p.parent.name for p in (ROOT / "data").glob("*/case.toml")}
+    for notebook in (ROOT / "notebooks").glob("*.ipynb"):
+        assert not any(case in notebook_label(notebook) for case in cases), notebook.name
+
+
+def write_notebook(path: Path) -> Path:
+    """A notebook that needs no model: it writes its parameters into ``out_dir``."""
+    import nbformat
+
+    params = nbformat.v4.new_code_cell('case_dir = "nowhere"\nseed = 0\nout_dir = None')
+    params.metadata["tags"] = ["parameters"]
+    body = nbformat.v4.new_code_cell(
+        "import json, pathlib\n"
+        "pathlib.Path(out_dir, 'params.json').write_text(json.dumps({'case_dir': case_dir, 'seed': seed}))"
+    )
+    nb = nbformat.v4.new_notebook(cells=[params, body])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
 @pytest.mark.slow
-def test_two_runs_of_the_same_job_get_their_own_folders(tmp_path):
-    job = Job(ROOT / "notebooks" / "03_edit_weights.ipynb", {"case_dir": str(ROOT / "data" / "belarus"), "seed": 3, "draws": 150, "tune": 150})
+def test_two_runs_of_the_same_job_get_their_own_folders(tmp_path, second_case):
+    """Executes a kernel twice (a few seconds); the notebook itself samples nothing."""
+    notebook = write_notebook(tmp_path / "07_tiny.ipynb")
+    job = Job(notebook, {"case_dir": str(second_case), "seed": 3})
     outcomes = run_batch([job, job], tmp_path / "runs", echo=lambda _: None)
     assert all(o.ok for o in outcomes), [o.error for o in outcomes]
     a, b = (o.folder for o in outcomes)
     assert a != b and a.parent == b.parent == tmp_path / "runs"
     for folder in (a, b):
-        assert (folder / "03_edit_weights.ipynb").is_file()
-        assert (folder / "edit-effects.csv").is_file() and "+weight = 2.5" in (folder / "edit.diff").read_text()
+        assert folder.name.startswith("harbour_strike-tiny-") and "-seed3" in folder.name
+        assert (folder / "07_tiny.ipynb").is_file()
+        params = json.loads((folder / "params.json").read_text())
+        assert params == {"case_dir": str(second_case.resolve()), "seed": 3}
