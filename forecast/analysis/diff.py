@@ -152,16 +152,16 @@ def _fmt(value) -> str:
 
 
 def _merged_order(before: list[str], after: list[str]) -> list[str]:
-    """Every key of both lists, in ``after``'s order, each key only in ``before`` after its predecessor there."""
+    """Every key of both lists, in ``after``'s order, each key only in ``before`` just after its predecessor there."""
     pos = {k: i for i, k in enumerate(after)}
-    key, last = {}, -0.5
-    for k in before:
+    keys = {k: (i, 0, 0) for k, i in pos.items()}
+    last = -1
+    for j, k in enumerate(before):
         if k in pos:
             last = pos[k]
         else:
-            key[k] = last + 0.5 - 1e-6 * (len(before) - before.index(k))
-    key.update(pos)
-    return sorted(key, key=lambda k: key[k])
+            keys[k] = (last, 1, j)
+    return sorted(keys, key=keys.get)
 
 
 def changes(config_a: dict[str, Any], config_b: dict[str, Any]) -> tuple[list[Change], list[str]]:
