@@ -93,6 +93,7 @@ def test_report_in_chromium(report, belarus, browser, tmp_path):
     assert shown == [f"“{_norm(r.quote)}”" for r in belarus.readings]
 
     page.screenshot(path=tmp_path / "report-full.png", full_page=True)
+    page.set_viewport_size({"width": 1100, "height": 1500})
     page.screenshot(path=tmp_path / "report.png")
     if os.environ.get("FORECAST_UPDATE_IMAGES") == "1":
         shutil.copyfile(tmp_path / "report.png", ROOT / "docs" / "images" / "report.png")
