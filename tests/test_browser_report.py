@@ -109,7 +109,7 @@ def test_report_in_chromium(report, belarus, browser, tmp_path):
     text = _norm(" ".join(p.extract_text() for p in pdf.pages))
     assert 4 <= len(pdf.pages) <= 30, len(pdf.pages)
     assert _norm(belarus.spec.question.text) in text
-    (tmp_path / "pages.txt").write_text(str(len(pdf.pages)))
+    print(f"report: {path.stat().st_size:,} bytes, {len(pdf.pages)} A4 pages when printed")
 
 
 def test_report_reads_on_a_phone(report, browser, tmp_path):
