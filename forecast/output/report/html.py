@@ -86,8 +86,8 @@ def report_context(result, case=None, *, scenarios=None, sensitivity=None, timel
                   "range": j.range, "source": sources.get(j.source), "rationale": j.rationale} for j in case.judgments]
     charts_main = [
         _chart(charts.plot_probability(result, hdi_prob=hdi_prob), "probability", "How likely, with its uncertainty",
-               "The posterior of P(event) over the ICD 203 bands; the shaded interval holds "
-               f"{hdi_prob:.0%} of the probability."),
+               "The posterior of P(event) over the ICD 203 bands; the bar marks the mean and the interval "
+               f"that holds {hdi_prob:.0%} of the probability."),
         _chart(charts.plot_contributions(result, hdi_prob=hdi_prob), "contributions", "What pushes it up or down",
                "Each indicator's push on the log-odds of the event, with its interval."),
     ]
