@@ -344,3 +344,129 @@ def backtest(
             full = sample(compiled, case, settings, progress=False)
         summary, markdown = write_backtest(bt, full, case, settings, folder.path, bins=bins)
     publish(con, markdown, summary, folder.final, json_out)
+
+
+# === briefing: report and diff (forecast.output.report, forecast.analysis.diff) ===========
+
+
+RunPath = Annotated[Path, typer.Argument(help="A run folder holding forecast.nc (or the forecast.nc file itself).", show_default=False)]
+
+
+def _load_run(path: Path):
+    """The :class:`~forecast.model.posterior.Forecast` of a run folder (or of a ``forecast.nc`` file), or exit 2."""
+    from forecast.model.posterior import Forecast
+
+    file = path / "forecast.nc" if path.is_dir() else path
+    if not file.is_file():
+        fail(f"{path}: no forecast.nc here; give a run folder written by 'forecast run' or 'forecast report'")
+    try:
+        return Forecast.load(file)
+    except (OSError, ValueError) as exc:
+        fail(f"{file}: cannot be read as a forecast ({exc})")
+
+
+def _print_diff(con: Console, d) -> None:
+    from rich.table import Table
+
+    b, a = d.before, d.after
+    con.print(f"P moved [bold]{d.total * 100:+.1f} pts[/]: {b['probability']:.1%} ({b['words']}) → {a['probability']:.1%} ({a['words']})")
+    table = Table("change", "part of the move", box=None)
+    for _, r in d.table().iterrows():
+        table.add_row(r["change"], f"{r['part'] * 100:+.2f} pts")
+    table.add_row("[bold]total[/] (refit after − refit before)", f"[bold]{d.total * 100:+.2f} pts[/]")
+    con.print(table)
+    con.print(f"Method: {d.method}.", soft_wrap=True)
+    if d.unmodelled:
+        con.print("Also changed, without effect on the numbers: " + "; ".join(d.unmodelled), soft_wrap=True)
+
+
+@app.command()
+def report(
+    case_dir: CaseDir,
+    since: Annotated[Path | None, typer.Option("--since", help="An earlier run folder: add what changed since it, change by change.", show_default=False)] = None,
+    prior: Annotated[bool, typer.Option("--prior", help="Include the power-scaling prior-sensitivity check (slower).")] = False,
+    out: Out = Path("runs"),
+    seed: Seed = 0,
+    draws: Draws = 1000,
+    tune: Tune = 1000,
+    chains: Chains = 4,
+    json_out: Json = False,
+) -> None:
+    """Fit a case and write the briefing: one self-contained HTML file (and forecast.nc) in a new run folder."""
+    from forecast.analysis.diff import DiffError, diff
+    from forecast.analysis.whatif import WhatIf
+    from forecast.case.scenarios import load_scenarios
+    from forecast.errors import CaseError
+    from forecast.model.fit import FitSettings
+    from forecast.output.report import write_report
+
+    con = console(json_out)
+    case = load(case_dir)
+    earlier = _load_run(since) if since is not None else None
+    try:
+        found = load_scenarios(case)
+    except CaseError as exc:
+        fail(exc.render())
+    wi = WhatIf(case, FitSettings(draws=draws, tune=tune, chains=chains, seed=seed))
+    with con.status(COMPILING):
+        wi.compiled
+    with con.status(f"Sampling {chains} chains × {draws} draws (+{tune} warm-up), seed {seed}..."):
+        wi.baseline
+    with con.status("Scenarios, sensitivity, tipping points and the timeline..."):
+        scen = wi.scenarios(found) if found else None
+        sens = wi.sensitivity(prior=prior)
+        tl = wi.timeline()
+    changed = None
+    if earlier is not None:
+        with con.status(f"Attributing the move since {since}..."):
+            try:
+                changed = diff(earlier, wi.baseline, compiled=wi.compiled)
+            except DiffError as exc:
+                fail(str(exc))
+    with con.status("Writing the report..."):
+        path = write_report(wi.baseline, case, out, scenarios=scen, sensitivity=sens, timeline=tl, diff=changed)
+    summary = {**wi.baseline.to_dict(), "report": str(path), "run_dir": str(path.parent), "bytes": path.stat().st_size}
+    if changed is not None:
+        _print_diff(con, changed)
+        summary["since"] = {"run": str(since), **changed.to_dict()}
+    row = wi.baseline.probability().iloc[0]
+    con.print(f"P(event) = [bold]{row['mean']:.1%}[/] ({row['words']}), 90 % HDI {row['hdi_low']:.1%} to {row['hdi_high']:.1%}")
+    for warning in wi.baseline.diagnostics().warnings:
+        con.print(f"[bold red]WARNING: {warning}[/]")
+    con.print(f"Report written to [bold]{path}[/]")
+    if json_out:
+        emit_json(summary)
+
+
+@app.command("diff")
+def diff_runs(
+    run_a: RunPath,
+    run_b: RunPath,
+    exact_max: Annotated[int, typer.Option("--exact-max", help="Exact Shapley values up to this many changes; random orders beyond.", min=0)] = 8,
+    permutations: Annotated[int, typer.Option("--permutations", help="Random orders averaged over beyond --exact-max changes.", min=1)] = 24,
+    out: Out = Path("runs"),
+    json_out: Json = False,
+) -> None:
+    """How P moved from run A to run B, and how much of the move each change in the inputs made."""
+    from forecast.analysis.diff import DiffError, case_from_config, changes, diff
+    from forecast.model.fit import compile_case
+    from forecast.output.report import write_diff
+
+    con = console(json_out)
+    before, after = _load_run(run_a), _load_run(run_b)
+    try:
+        found, _ = changes(before.config, after.config)
+    except DiffError as exc:
+        fail(str(exc))
+    with con.status(COMPILING):
+        compiled = compile_case(case_from_config(before.config))
+    with con.status(f"Refitting coalitions of the {len(found)} change(s)..."):
+        d = diff(before, after, compiled=compiled, exact_max=exact_max, permutations=permutations)
+    path = write_diff(d, out)
+    _print_diff(con, d)
+    con.print(f"Written to [bold]{path.parent}[/]")
+    if json_out:
+        emit_json({**d.to_dict(), "run_a": str(run_a), "run_b": str(run_b), "run_dir": str(path.parent), "report": str(path)})
+
+
+# === end of briefing ======================================================================
