@@ -84,6 +84,7 @@ def test_edits_combine_in_order_set_then_shift_then_clip(tiny):
         [Edit("shift_level", "a", 0.3), Edit("set_level", "a", 0.1), Edit("set_level", "a", 0.2)],  # last set wins, then shift
         [Edit("weight_factor", "b", 2.0), Edit("weight_factor", "b", 3.0), Edit("flip_sign", "b"), Edit("flip_sign", "b")],
         [Edit("shift_base", None, 0.1), Edit("shift_base", None, 0.2), Edit("set_level", "b", 0.0)],
+        [Edit("shift_level", "b", -0.1), Edit("shift_level", "b", -0.15)],  # shifts add
     ]
     got = evaluate(tiny, Edits.from_rows(tiny, rows))
     b, w, l, s = tiny.base, tiny.weight, tiny.level, tiny.sign
@@ -91,6 +92,7 @@ def test_edits_combine_in_order_set_then_shift_then_clip(tiny):
     np.testing.assert_allclose(got[1], by_hand(b, w, _col(l.copy(), 0, 0.5), s), rtol=1e-13)
     np.testing.assert_allclose(got[2], by_hand(b, _col(w.copy(), 1, w[:, 1] * 6.0), l, s), rtol=1e-13)
     np.testing.assert_allclose(got[3], by_hand(b + 0.3, w, _col(l.copy(), 1, 0.0), s), rtol=1e-13)
+    np.testing.assert_allclose(got[4], by_hand(b, w, _col(l.copy(), 1, np.clip(l[:, 1] - 0.25, 0, 1)), s), rtol=1e-13)
 
 
 def test_level_grid_is_one_set_level_per_row(tiny):

@@ -160,12 +160,11 @@ class Edits:
     """``N`` rows of edits, padded to ``T`` touched indicators each.
 
     ``index (N, T)`` the indicator positions; ``set_mask``, ``set_value``, ``shift``,
-    ``weight_factor``, ``flip`` ``(N, T)``; ``base_shift (N,)``. Padding slots have ``active``
-    False (they change nothing).
+    ``weight_factor``, ``flip`` ``(N, T)``; ``base_shift (N,)``. Padding slots hold the neutral
+    edit (no set, shift 0, factor 1, no flip), so they change nothing.
     """
 
     index: np.ndarray
-    active: np.ndarray
     set_mask: np.ndarray
     set_value: np.ndarray
     shift: np.ndarray
@@ -196,11 +195,11 @@ class Edits:
                     raise ValueError(f"unknown edit kind {e.kind!r}")
             per.append(slots)
         n, t = len(per), max([1, *(len(s) for s in per)])
-        out = {"index": np.zeros((n, t), dtype=np.int64), "active": np.zeros((n, t), dtype=bool), "set_mask": np.zeros((n, t), dtype=bool),
+        out = {"index": np.zeros((n, t), dtype=np.int64), "set_mask": np.zeros((n, t), dtype=bool),
                "set_value": np.zeros((n, t)), "shift": np.zeros((n, t)), "weight_factor": np.ones((n, t)), "flip": np.zeros((n, t), dtype=bool)}
         for i, slots in enumerate(per):
             for j, (k, values) in enumerate(slots.items()):
-                out["index"][i, j], out["active"][i, j] = k, True
+                out["index"][i, j] = k
                 for name, v in zip(("set_mask", "set_value", "shift", "weight_factor", "flip"), values):
                     out[name][i, j] = v
         return cls(**out, base_shift=base)
@@ -221,7 +220,7 @@ class Edits:
         """One row per level in ``levels``: ``indicator``'s level set to it."""
         levels = np.atleast_1d(np.asarray(levels, dtype=float))[:, None]
         n = levels.shape[0]
-        return cls(index=np.full((n, 1), draws.position(indicator)), active=np.ones((n, 1), dtype=bool), set_mask=np.ones((n, 1), dtype=bool),
+        return cls(index=np.full((n, 1), draws.position(indicator)), set_mask=np.ones((n, 1), dtype=bool),
                    set_value=levels, shift=np.zeros((n, 1)), weight_factor=np.ones((n, 1)), flip=np.zeros((n, 1), dtype=bool), base_shift=np.zeros(n))
 
     def __len__(self) -> int:
@@ -240,7 +239,7 @@ def evaluate(draws: Draws, edits: Edits, *, log_odds: bool = False) -> np.ndarra
     old = contributions(sgn, w, lev)
     new_level = np.clip(np.where(edits.set_mask, edits.set_value, lev) + edits.shift, 0.0, 1.0)
     new = contributions(np.where(edits.flip, -sgn, sgn), w * edits.weight_factor, new_level)
-    delta = np.where(edits.active, new - old, 0.0).sum(axis=-1)  # (S, N)
+    delta = (new - old).sum(axis=-1)  # (S, N)
     lo = draws.log_odds()[None, :] + delta.T + edits.base_shift[:, None]
     return lo if log_odds else expit(lo)
 
