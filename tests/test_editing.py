@@ -15,7 +15,8 @@ from scipy import stats
 from forecast.case import edit as editing
 from forecast.case.load import load_case
 from forecast.case.edit import Edit, EditError
-from forecast.analysis.live import PRIOR_TERMS, LiveModel, Reference, khat_threshold, log_prior_ratio, psis_weights, weighted_hdi, weighted_quantile
+from forecast.analysis.live import PRIOR_TERMS, LiveModel, Reference, khat_threshold, log_prior_ratio, psis_weights
+from forecast.model.draws import Draws
 from forecast.model.model import model_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -328,21 +329,6 @@ def test_psis_equal_ratios_give_equal_weights():
     assert np.allclose(w, 0.01) and k == -math.inf
 
 
-def test_weighted_summaries_against_numpy():
-    rng = np.random.default_rng(3)
-    x = rng.normal(size=5001)
-    w = np.ones_like(x) / x.size
-    assert weighted_quantile(x, w, 0.5) == pytest.approx(np.median(x))
-    lo, hi = weighted_hdi(x, w, 0.9)
-    # shortest 90 % window of a normal sample is near +-1.645
-    assert lo == pytest.approx(-1.645, abs=0.1) and hi == pytest.approx(1.645, abs=0.1)
-    inside = np.mean((x >= lo) & (x <= hi))
-    assert 0.9 <= inside <= 0.9 + 2 / x.size
-    # doubling the weight of the upper half moves the median up
-    w2 = np.where(x > 0, 2.0, 1.0)
-    assert weighted_quantile(x, w2 / w2.sum(), 0.5) > 0.2
-
-
 # -- which path is taken ---------------------------------------------------------------------------
 class FakeLive(LiveModel):
     """A LiveModel over synthetic prior draws, whose "re-sampling" is recorded instead of run."""
@@ -351,13 +337,7 @@ class FakeLive(LiveModel):
         self.resampled = getattr(self, "resampled", 0) + 1
         inputs = model_inputs(case)
         d = synthetic_draws(inputs, n=2000, seed=self.resampled)
-        return Reference(inputs, _with_outputs(d, inputs), label)
-
-
-def _with_outputs(d, inputs):
-    contribution = inputs["sign"] * d["weight"] * (2 * d["level"] - 1)
-    p = 1 / (1 + np.exp(-(d["base"] + contribution.sum(axis=1))))
-    return {**d, "contribution": contribution, "p": p}
+        return Reference(inputs, Draws(**d, sign=inputs["sign"], indicators=case.indicator_ids), label)
 
 
 def test_small_edit_is_reweighted_and_large_edit_is_resampled(belarus):

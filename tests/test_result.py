@@ -27,11 +27,34 @@ def test_probability_summary_matches_the_draws(fitted):
     assert row["words"] == words_for(row["mean"])
 
 
+def test_intervals_are_arviz_hdi(fitted):
+    """The HDI rule is ArviZ's, bound for bound, for P and for every contribution."""
+    import arviz as az
+
+    for prob in (0.9, 0.5, 0.94):
+        h = az.hdi(fitted.tree, var_names=["p", "contribution"], prob=prob).to_dataset()
+        row = fitted.probability(prob).iloc[0]
+        assert (row["hdi_low"], row["hdi_high"]) == (float(h["p"].sel(ci_bound="lower")), float(h["p"].sel(ci_bound="upper")))
+        table = fitted.contributions(prob)
+        c = h["contribution"]
+        assert table["hdi_low"].tolist() == c.sel(ci_bound="lower").values.tolist()
+        assert table["hdi_high"].tolist() == c.sel(ci_bound="upper").values.tolist()
+        assert (table["hdi_prob"] == prob).all() and row["hdi_prob"] == prob
+
+
 def test_contributions_table_matches_the_draws(fitted):
     table = fitted.contributions()
     c = fitted.tree["posterior"]["contribution"]
-    for ind in table.index:
-        assert table.loc[ind, "mean"] == pytest.approx(float(c.sel(indicator=ind).mean()))
+    w, lv = fitted.draws("weight"), fitted.draws("level")
+    sign = np.array([1.0 if i["direction"] == "raises" else -1.0 for i in fitted.indicators])
+    by_hand = sign * w * (2 * lv - 1)
+    for k, ind in enumerate(table.index):
+        assert table.loc[ind, "mean"] == pytest.approx(float(c.sel(indicator=ind).mean()), rel=1e-12)
+        assert table.loc[ind, "mean"] == pytest.approx(by_hand[:, k].mean(), rel=1e-12)
+        assert table.loc[ind, "median"] == pytest.approx(float(np.median(by_hand[:, k])), rel=1e-12)
+        assert table.loc[ind, "weight_mean"] == pytest.approx(w[:, k].mean(), rel=1e-12)
+        assert table.loc[ind, "level_mean"] == pytest.approx(lv[:, k].mean(), rel=1e-12)
+        assert table.loc[ind, "direction"] == fitted.indicators[k]["direction"]
         assert table.loc[ind, "hdi_low"] <= table.loc[ind, "median"] <= table.loc[ind, "hdi_high"]
     assert list(table.index) == [i["id"] for i in fitted.indicators]
 
@@ -43,6 +66,8 @@ def test_save_and_load_round_trip(fitted, tmp_path):
     assert back.config == fitted.config
     xr.testing.assert_allclose(back.tree["posterior"].to_dataset(), fitted.tree["posterior"].to_dataset())
     assert back.probability().equals(fitted.probability())
+    assert back.contributions().equals(fitted.contributions())
+    assert back.to_dict() == fitted.to_dict()
 
 
 def test_load_rejects_a_foreign_netcdf(tmp_path):

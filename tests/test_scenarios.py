@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -10,8 +11,7 @@ import numpy as np
 import pytest
 
 from forecast.errors import CaseError
-from forecast.case.scenarios import ScenarioChange, load_scenarios, resolve
-from forecast.model.draws import Draws, Edits, edited_log_odds, evaluate_batch, hdi
+from forecast.case.scenarios import Scenario, load_scenarios
 from forecast.analysis.scenarios import run_scenarios, shapley
 
 ADD_UP = 1e-9
@@ -59,18 +59,6 @@ def test_load_case_does_not_need_scenarios_toml(case_copy):
 # --- maths against numpy by hand ---------------------------------------------------------------------
 
 
-def test_hdi_is_the_shortest_interval_holding_the_mass():
-    rng = np.random.default_rng(1)
-    x = rng.gamma(2.0, 1.0, size=(3, 501))
-    lo, hi = hdi(x, 0.9)
-    for row, a, b in zip(x, lo, hi):
-        s = np.sort(row)
-        m = int(np.floor(0.9 * len(s)))
-        widths = [s[i + m] - s[i] for i in range(len(s) - m)]
-        i = int(np.argmin(widths))
-        assert (a, b) == (s[i], s[i + m])
-
-
 def test_shapley_of_a_two_player_game_by_hand():
     # v({}) = 0, v({1}) = 1, v({2}) = 2, v({1,2}) = 5: the interaction (2) is split evenly.
     phi = shapley(np.array([0.0, 1.0, 2.0, 5.0]), 2)
@@ -80,58 +68,71 @@ def test_shapley_of_a_two_player_game_by_hand():
     assert np.allclose(shapley(v, 3), [0.3, -0.1, 0.7])
 
 
-def test_edited_log_odds_matches_numpy(belarus):
-    result = fake_result(belarus)
-    draws = Draws.from_forecast(result)
-    ids = belarus.indicator_ids
-    changes = [
-        ScenarioChange("set_level", ids[0], 0.9, "a"),
-        ScenarioChange("shift_level", ids[4], -0.3, "b"),
-        ScenarioChange("weight", ids[4], 2.0, "c"),
-        ScenarioChange("weight", ids[7], 0.5, "d"),
-    ]
-    edits = Edits.from_changes(draws, [changes, changes[:1], []])
-    got = 1 / (1 + np.exp(-edited_log_odds(draws, edits)))
-    level, weight = draws.level.copy(), draws.weight.copy()
-    level[:, 0] = 0.9
-    level[:, 4] = np.clip(level[:, 4] - 0.3, 0, 1)
-    weight[:, 4] *= 2.0
-    weight[:, 7] *= 0.5
-    assert np.allclose(got[0], numpy_p(draws.base, weight, level, draws.sign))
-    only_first = draws.level.copy()
-    only_first[:, 0] = 0.9
-    assert np.allclose(got[1], numpy_p(draws.base, draws.weight, only_first, draws.sign))
-    assert np.allclose(got[2], numpy_p(draws.base, draws.weight, draws.level, draws.sign))
-    table = evaluate_batch(draws, edits, chunk=2)
-    assert np.allclose(table["mean"], got.mean(axis=1))
-    assert np.allclose(table["hdi_low"], hdi(got)[0])
+def scenario_by_hand(sc, case, base, weight, level, sign):
+    """P draws under an input-only scenario, from its own tables (not from the code that resolves it)."""
+    ids = list(case.indicator_ids)
+    inds = {i.id: i for i in case.indicators}
+    level, weight = level.copy(), weight.copy()
+    for k, value in sc.set_level.items():
+        level[:, ids.index(k)] = value if isinstance(value, float) else inds[k].words()[value.lower()]
+    for k, d in sc.shift_level.items():
+        level[:, ids.index(k)] = np.clip(level[:, ids.index(k)] + d, 0, 1)
+    for k, new in sc.weight.items():
+        old = inds[k].weight
+        weight[:, ids.index(k)] *= np.log(new) / np.log(old) if inds[k].weight_unit == "odds_multiplier" else new / old
+    return numpy_p(base, weight, level, sign)
 
 
 def test_input_only_attributions_add_up_and_p_matches_numpy(belarus):
     result = fake_result(belarus)
     found = [s for s in load_scenarios(belarus) if not s.readings]
+    assert found
     report = run_scenarios(result, belarus, found)
-    draws = Draws.from_forecast(result)
+    base, weight, level = (result.draws(v) for v in ("base", "weight", "level"))
+    sign = np.array([i.sign for i in belarus.indicators])
+    baseline = numpy_p(base, weight, level, sign)
+    assert report.baseline["probability"] == pytest.approx(baseline.mean(), rel=1e-12)
     for r in report.results:
         assert r.path == "input-only" and r.refits == 0
         assert abs(r.attribution.sum() - r.difference) <= ADD_UP
-        level, weight = draws.level.copy(), draws.weight.copy()
-        for c in resolve(r.scenario, belarus):
-            k = draws.position(c.indicator)
-            if c.kind == "set_level":
-                level[:, k] = c.value
-            elif c.kind == "shift_level":
-                level[:, k] = np.clip(level[:, k] + c.value, 0, 1)
-            else:
-                weight[:, k] *= c.value
-        expected = numpy_p(draws.base, weight, level, draws.sign).mean()
-        assert r.mean == pytest.approx(expected, rel=1e-12)
-        assert r.difference == pytest.approx(expected - numpy_p(draws.base, draws.weight, draws.level, draws.sign).mean(), rel=1e-9)
+        p = scenario_by_hand(r.scenario, belarus, base, weight, level, sign)
+        assert r.mean == pytest.approx(p.mean(), rel=1e-12)
+        assert r.median == pytest.approx(np.median(p), rel=1e-12)
+        assert r.difference == pytest.approx(p.mean() - baseline.mean(), rel=1e-9)
+        srt = np.sort(p)
+        m = int(np.floor(0.9 * p.size))
+        i = int(np.argmin(srt[m:] - srt[:-m]))
+        assert (r.hdi_low, r.hdi_high) == pytest.approx((srt[i], srt[i + m]), rel=1e-12)
+
+
+def test_a_weight_scenario_multiplies_the_weight_draws_by_the_ratio_of_log_odds(belarus):
+    """Stated odds multiplier 3 -> 9 doubles every weight draw (ln 9 / ln 3 = 2); 9 -> 3 would halve it."""
+    ind = next(i for i in belarus.indicators if i.weight_unit == "odds_multiplier")
+    k = belarus.indicator_ids.index(ind.id)
+    result = fake_result(belarus, n=500)
+    base, weight, level = (result.draws(v) for v in ("base", "weight", "level"))
+    sign = np.array([i.sign for i in belarus.indicators])
+    for new in (ind.weight**2, math.sqrt(ind.weight)):
+        sc = Scenario(id="w", name="w", description="w", weight={ind.id: new})
+        (r,) = run_scenarios(result, belarus, [sc]).results
+        factor = 2.0 if new > ind.weight else 0.5
+        w = weight.copy()
+        w[:, k] *= factor
+        assert r.mean == pytest.approx(numpy_p(base, w, level, sign).mean(), rel=1e-12)
+        assert r.attribution[0] == pytest.approx(r.difference, abs=ADD_UP)
+
+
+def test_scenario_summary_words_follow_its_mean(belarus):
+    result = fake_result(belarus)
+    raises = [i.id for i in belarus.indicators if i.direction == "raises"]
+    sc = Scenario(id="up", name="u", description="u", set_level={k: 1.0 for k in raises})
+    (r,) = run_scenarios(result, belarus, [sc]).results
+    from forecast.model.words import words_for
+
+    assert r.words == words_for(r.mean) and r.to_dict()["interval"] == [r.hdi_low, r.hdi_high]
 
 
 def test_a_change_that_moves_nothing_gets_nothing(belarus):
-    from forecast.case.scenarios import Scenario
-
     result = fake_result(belarus)
     k = belarus.indicator_ids[0]
     stated = belarus.indicators[0].weight
@@ -143,8 +144,6 @@ def test_a_change_that_moves_nothing_gets_nothing(belarus):
 
 
 def test_scenarios_move_the_way_their_directions_say(belarus):
-    from forecast.case.scenarios import Scenario
-
     result = fake_result(belarus)
     raises = next(i.id for i in belarus.indicators if i.direction == "raises")
     lowers = next(i.id for i in belarus.indicators if i.direction == "lowers")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -11,7 +12,20 @@ import pytest
 from forecast.model.draws import Draws
 from forecast.analysis.sensitivity import level_curve, tipping_points, tornado
 from forecast.model.words import band_index
-from tests.test_scenarios import fake_result, numpy_p
+
+
+def fake_result(case, n: int = 2000, seed: int = 0):
+    """A stand-in for a fitted Forecast: random draws of base, weight and level, and the case's indicators."""
+    rng = np.random.default_rng(seed)
+    k = len(case.indicators)
+    config = case.config()
+    draws = {"base": rng.normal(-1.0, 0.7, n), "weight": rng.lognormal(np.log(0.5), 0.4, (n, k)), "level": rng.beta(2, 2, (n, k))}
+    return SimpleNamespace(draws=lambda name: draws[name], indicators=config["indicators"], config={**config, "fit": {}}, question=case.spec.question.text)
+
+
+def numpy_p(base, weight, level, sign):
+    """P draws from the forecast formula, written out by hand."""
+    return 1.0 / (1.0 + np.exp(-(base + (sign * weight * (2 * level - 1)).sum(axis=1))))
 
 
 def test_level_curve_matches_numpy(belarus):
@@ -22,6 +36,28 @@ def test_level_curve_matches_numpy(belarus):
             level = d.level.copy()
             level[:, k] = L
             assert level_curve(d, ind, [L])[0] == pytest.approx(numpy_p(d.base, d.weight, level, d.sign).mean(), rel=1e-12)
+    # with importance weights the curve is the weighted mean
+    w = np.linspace(1.0, 3.0, d.size)
+    level = d.level.copy()
+    level[:, 1] = 0.8
+    got = level_curve(d.reweighted(w), belarus.indicator_ids[1], [0.8])[0]
+    assert got == pytest.approx(numpy_p(d.base, d.weight, level, d.sign) @ w / w.sum(), rel=1e-12)
+
+
+def test_tornado_ends_against_numpy(belarus):
+    result = fake_result(belarus, seed=2)
+    table = tornado(result, range="scale")
+    base, weight, level = (result.draws(v) for v in ("base", "weight", "level"))
+    sign = np.array([i.sign for i in belarus.indicators])
+    for k, ind in enumerate(belarus.indicator_ids):
+        ends = []
+        for L in (0.0, 1.0):
+            lv = level.copy()
+            lv[:, k] = L
+            ends.append(numpy_p(base, weight, lv, sign).mean())
+        assert (table.loc[ind, "p_low"], table.loc[ind, "p_high"]) == pytest.approx(tuple(ends), rel=1e-12)
+        assert table.loc[ind, "swing"] == pytest.approx(abs(ends[1] - ends[0]), rel=1e-9)
+    assert table["p_baseline"].iloc[0] == pytest.approx(numpy_p(base, weight, level, sign).mean(), rel=1e-12)
 
 
 @pytest.mark.parametrize("kind", ["posterior", "scale"])

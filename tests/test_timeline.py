@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 SMALL = {"draws": 200, "tune": 200, "chains": 2, "seed": 5}
@@ -34,12 +36,29 @@ def test_belarus_timeline(belarus, compiled):
     # the last point is the full case, fitted the same way
     full = sample(compiled, belarus, settings, progress=False)
     assert table["mean"].iloc[-1] == pytest.approx(float(full.draws("p").mean()), rel=1e-12)
-    # the first point uses only the early readings
-    first = tl.results[table.index[0]]
-    assert all(r["date"] <= table.index[0].isoformat() for r in first.config["readings"])
+    # every point is the case cut by hand to what was known that day, fitted directly
+    for d in table.index:
+        cut = dataclasses.replace(belarus, readings=[r for r in belarus.readings if r.date <= d],
+                                  judgments=[j for j in belarus.judgments if j.date <= d])
+        p = sample(compiled, cut, settings, progress=False).draws("p")
+        assert table.loc[d, "readings"] == len(cut.readings)
+        assert table.loc[d, "mean"] == pytest.approx(p.mean(), rel=1e-12)
+        assert table.loc[d, "median"] == pytest.approx(np.median(p), rel=1e-12)
+        assert all(r["date"] <= d.isoformat() for r in tl.results[d].config["readings"])
+    assert table["mean"].iloc[0] != table["mean"].iloc[-1]
     data = tl.to_dict()
     assert len(data["dates"]) == len(table)
     assert {"date", "probability", "interval"} <= set(data["dates"][0])
+
+
+def test_timeline_refuses_a_date_before_any_reading(belarus):
+    import datetime as dt
+
+    from forecast.analysis.timeline import timeline
+
+    first = min(r.date for r in belarus.readings)
+    with pytest.raises(ValueError, match="no reading is dated on or before"):
+        timeline(belarus, compiled=object(), dates=[first - dt.timedelta(days=1)])
 
 
 @pytest.mark.slow

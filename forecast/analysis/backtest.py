@@ -4,7 +4,8 @@ Both reuse one compiled model: every fit swaps data with ``with_data`` (the refe
 reading and judgment dimensions may change length, see :mod:`forecast.model.model`).
 
 **Over time** (:func:`score_over_time`). For each evidence date ``d`` the case is cut to the evidence
-known then (:meth:`forecast.case.load.Case.as_of`), refitted, and its forecast (the posterior mean of
+known then (:meth:`forecast.case.load.Case.as_of`), refitted (the timeline's loop,
+:func:`forecast.analysis.timeline.as_of_fits`), and its forecast (the posterior mean of
 P) scored against the resolved outcome. A first row, ``no evidence``, is the forecast from the
 priors and reference cases alone.
 
@@ -37,6 +38,7 @@ from forecast.analysis import scoring
 from forecast.case.load import Case
 from forecast.model.model import model_inputs, reference_logit
 from forecast.maths import expit
+from forecast.model.draws import Draws, mean
 
 FORECASTERS = ("model", "base_rate", "equal_weights")
 
@@ -71,22 +73,19 @@ def score_over_time(case: Case, compiled, settings) -> ScoreResult:
     ValueError
         If the case's question has no ``outcome`` yet.
     """
-    from forecast.model.fit import sample
+    from forecast.analysis.timeline import NO_EVIDENCE, as_of_fits
 
     outcome = case.spec.question.outcome
     if outcome is None:
         raise ValueError("the question has not resolved: set [question] outcome = \"yes\" or \"no\" in case.toml")
     y = scoring.outcome_value(outcome)
-    cuts = [("no evidence", dataclasses.replace(case, readings=[], judgments=[]))]
-    cuts += [(str(d), case.as_of(d)) for d in case.evidence_dates]
     rows = []
-    for label, cut in cuts:
-        result = sample(compiled, cut, settings, progress=False)
+    for d, cut, result in as_of_fits(case, compiled, settings, [NO_EVIDENCE, *case.evidence_dates]):
         prob = result.probability().iloc[0]
         p = float(prob["mean"])
         rows.append(
             {
-                "date": label,
+                "date": "no evidence" if d is NO_EVIDENCE else str(d),
                 "readings": len(cut.readings),
                 "judgments": len(cut.judgments),
                 "p": p,
@@ -133,25 +132,22 @@ class Backtest:
         return pd.concat(frames, ignore_index=True)
 
 
-def _draws(compiled, inputs: dict, settings) -> tuple[np.ndarray, np.ndarray]:
-    """Posterior draws of ``base`` (S,) and ``weight`` (S, K) for these inputs."""
+def _draws(compiled, inputs: dict, settings) -> Draws:
+    """Posterior draws sampled with these inputs (their signs included)."""
     from forecast.model.fit import draw
 
-    post = draw(compiled, inputs, settings)["posterior"]
-    base = post["base"].values.reshape(-1)
-    weight = post["weight"].values.reshape(-1, post["weight"].shape[-1])
-    return base, weight
+    return Draws.from_tree(draw(compiled, inputs, settings), sign=inputs["sign"])
 
 
-def _predict(case: Case, base, weight, sign, inputs, i: int) -> float:
+def _predict(case: Case, draws: Draws, inputs, i: int) -> float:
     """Posterior mean probability of reference case ``i``'s outcome."""
     rows = [j for j, c in enumerate(case.codings) if c.case == case.reference_cases[i].id]
     position = {k: n for n, k in enumerate(case.indicator_ids)}
     eta = reference_logit(
-        base, weight, sign, inputs["uncoded_mean"], inputs["uncoded_var"], [0] * len(rows),
+        draws.base, draws.weight, draws.sign, inputs["uncoded_mean"], inputs["uncoded_var"], [0] * len(rows),
         [position[case.codings[j].indicator] for j in rows], [case.codings[j].level for j in rows], 1, xp=np,
     )
-    return float(expit(eta[..., 0]).mean())
+    return float(mean(expit(eta[..., 0]), draws.importance))
 
 
 def leave_one_out(case: Case, compiled, settings, progress=None, without: tuple[str, ...] = ()) -> Backtest:
@@ -184,7 +180,7 @@ def leave_one_out(case: Case, compiled, settings, progress=None, without: tuple[
         return {**x, "sign": np.where(off, 0.0, x["sign"])}
 
     stated = inputs_of(dataclasses.replace(bare, reference_cases=[], codings=[]))
-    base_s, weight_s = _draws(compiled, stated, settings)
+    stated_draws = _draws(compiled, stated, settings)
     w_equal = float(np.exp(stated["weight_mu"]).mean())
     rows = []
     for i, ref in enumerate(refs):
@@ -200,9 +196,8 @@ def leave_one_out(case: Case, compiled, settings, progress=None, without: tuple[
         row = {"case": ref.id, "year": ref.year, "actor": ref.actor, "outcome": ref.outcome, "outcome_value": ref.y,
                "coded": sum(c.case == ref.id for c in case.codings)}
         for name, inputs in variants.items():
-            base, weight = _draws(compiled, inputs, settings)
-            row[f"p_{name}"] = _predict(case, base, weight, inputs["sign"], inputs, i)
-        row["p_stated_weights"] = _predict(case, base_s, weight_s, stated["sign"], stated, i)
+            row[f"p_{name}"] = _predict(case, _draws(compiled, inputs, settings), inputs, i)
+        row["p_stated_weights"] = _predict(case, stated_draws, stated, i)
         rows.append(row)
         if progress is not None:
             progress(i + 1, len(refs))

@@ -73,7 +73,7 @@ class DiffError(ForecastError):
 
 
 @dataclass(frozen=True)
-class Change:
+class InputChange:
     """One difference between the two configurations, applied to a config by :meth:`apply`."""
 
     kind: str
@@ -92,7 +92,7 @@ class Diff:
 
     before: dict[str, Any]
     after: dict[str, Any]
-    changes: list[Change]
+    changes: list[InputChange]
     parts: np.ndarray
     v_empty: float
     v_full: float
@@ -164,7 +164,7 @@ def _merged_order(before: list[str], after: list[str]) -> list[str]:
     return sorted(keys, key=keys.get)
 
 
-def changes(config_a: dict[str, Any], config_b: dict[str, Any]) -> tuple[list[Change], list[str]]:
+def changes(config_a: dict[str, Any], config_b: dict[str, Any]) -> tuple[list[InputChange], list[str]]:
     """The model-visible changes from ``config_a`` to ``config_b``, and the other differences in words.
 
     Raises
@@ -178,7 +178,7 @@ def changes(config_a: dict[str, Any], config_b: dict[str, Any]) -> tuple[list[Ch
         raise DiffError(
             f"the runs have different indicators ({', '.join(ids_a)} before; {', '.join(ids_b)} after), so their "
             "models differ in shape and cannot be compared change by change; compare two runs with the same indicators")
-    found: list[Change] = []
+    found: list[InputChange] = []
     other: list[str] = []
     inds_b = {i["id"]: i for i in config_b["indicators"]}
     for ind_a in config_a["indicators"]:
@@ -188,7 +188,7 @@ def changes(config_a: dict[str, Any], config_b: dict[str, Any]) -> tuple[list[Ch
                 values = {k: ind_b.get(k) for k in keys}
                 old = " ".join(_fmt(ind_a.get(k)) for k in keys)
                 new = " ".join(_fmt(ind_b.get(k)) for k in keys)
-                found.append(Change(kind, ind_a["id"], f"{kind.replace('_', ' ')} of {ind_a['id']}: {old} → {new}",
+                found.append(InputChange(kind, ind_a["id"], f"{kind.replace('_', ' ')} of {ind_a['id']}: {old} → {new}",
                                     _set_indicator(ind_a["id"], values)))
         seen = {k for keys in INDICATOR_FIELDS.values() for k in keys}
         for k in sorted((set(ind_a) | set(ind_b)) - seen):
@@ -196,7 +196,7 @@ def changes(config_a: dict[str, Any], config_b: dict[str, Any]) -> tuple[list[Ch
                 other.append(f"{k} of indicator {ind_a['id']} edited")
     if config_a["base_rate"]["value"] != config_b["base_rate"]["value"] or config_a["base_rate"]["range"] != config_b["base_rate"]["range"]:
         a, b = config_a["base_rate"], config_b["base_rate"]
-        found.append(Change("base rate", "base_rate", f"base rate: {a['value']:g} in [{a['range'][0]:g}, {a['range'][1]:g}] → "
+        found.append(InputChange("base rate", "base_rate", f"base rate: {a['value']:g} in [{a['range'][0]:g}, {a['range'][1]:g}] → "
                             f"{b['value']:g} in [{b['range'][0]:g}, {b['range'][1]:g}]", _set_block("base_rate", {"value": b["value"], "range": b["range"]})))
     for k in ("reference_class", "rationale"):
         if config_a["base_rate"].get(k) != config_b["base_rate"].get(k):
@@ -204,21 +204,21 @@ def changes(config_a: dict[str, Any], config_b: dict[str, Any]) -> tuple[list[Ch
     model_a, model_b = config_a.get("model", {}), config_b.get("model", {})
     for k in sorted(set(model_a) | set(model_b)):
         if model_a.get(k) != model_b.get(k):
-            found.append(Change("model setting", k, f"[model] {k}: {_fmt(model_a.get(k))} → {_fmt(model_b.get(k))}",
+            found.append(InputChange("model setting", k, f"[model] {k}: {_fmt(model_a.get(k))} → {_fmt(model_b.get(k))}",
                                 _set_block("model", {k: model_b.get(k)})))
     for key, (noun, ident, fields) in COLLECTIONS.items():
         items_a = {ident(r): r for r in config_a.get(key, [])}
         items_b = {ident(r): r for r in config_b.get(key, [])}
         for k in items_b.keys() - items_a.keys():
-            found.append(Change(f"{noun} added", k, f"{noun} {k} added ({_describe(items_b[k], fields)})", _put(key, ident, k, items_b[k])))
+            found.append(InputChange(f"{noun} added", k, f"{noun} {k} added ({_describe(items_b[k], fields)})", _put(key, ident, k, items_b[k])))
         for k in items_a.keys() - items_b.keys():
-            found.append(Change(f"{noun} removed", k, f"{noun} {k} removed ({_describe(items_a[k], fields)})", _put(key, ident, k, None)))
+            found.append(InputChange(f"{noun} removed", k, f"{noun} {k} removed ({_describe(items_a[k], fields)})", _put(key, ident, k, None)))
         for k in items_a.keys() & items_b.keys():
             a, b = items_a[k], items_b[k]
             moved = [f for f in fields if a.get(f) != b.get(f)]
             if moved:
                 words = ", ".join(f"{f} {_fmt(a.get(f))} → {_fmt(b.get(f))}" for f in moved)
-                found.append(Change(f"{noun} edited", k, f"{noun} {k} edited: {words}", _put(key, ident, k, b)))
+                found.append(InputChange(f"{noun} edited", k, f"{noun} {k} edited: {words}", _put(key, ident, k, b)))
             elif a != b:
                 other.append(f"{noun} {k}: " + ", ".join(f for f in sorted(set(a) | set(b)) if a.get(f) != b.get(f)) + " edited")
     for k in ("text", "criteria", "horizon"):
@@ -227,7 +227,7 @@ def changes(config_a: dict[str, Any], config_b: dict[str, Any]) -> tuple[list[Ch
     fit_a, fit_b = config_a.get("fit", {}), config_b.get("fit", {})
     moved = [k for k in FIT_KEYS if k in fit_a and k in fit_b and fit_a[k] != fit_b[k]]
     if moved:
-        found.append(Change("fit settings", "fit", "fit settings: " + ", ".join(f"{k} {fit_a[k]} → {fit_b[k]}" for k in moved),
+        found.append(InputChange("fit settings", "fit", "fit settings: " + ", ".join(f"{k} {fit_a[k]} → {fit_b[k]}" for k in moved),
                             _set_block("fit", {k: fit_b[k] for k in moved})))
     found.sort(key=lambda c: (_KIND_ORDER.index(c.kind.split(" ")[0]) if c.kind.split(" ")[0] in _KIND_ORDER else 99, c.target))
     return found, other
@@ -264,7 +264,7 @@ def _put(key: str, ident: Callable, item_id: str, item: dict | None) -> Callable
     return apply
 
 
-def coalition_config(config_a: dict, config_b: dict, applied: list[Change]) -> dict:
+def coalition_config(config_a: dict, config_b: dict, applied: list[InputChange]) -> dict:
     """Config A with the ``applied`` changes made; collections keep one stable order (B's where it can)."""
     config = copy.deepcopy(config_a)
     for c in applied:

@@ -17,20 +17,15 @@ parameter changed (a reading, a sign), the edited case is re-sampled instead: th
 model is reused with ``with_data`` (no rebuild, no recompile), and the new posterior becomes a
 reference for later edits. Each :class:`Evaluation` says which path it took and why.
 
-Summaries of weighted draws (``w_s``, summing to 1):
-
-- mean ``sum_s w_s x_s``; median and quantiles from the weighted empirical distribution;
-- the HDI of probability ``q``: the shortest interval ``[x_(i), x_(j)]`` of the sorted draws whose
-  weights add up to at least ``q``;
-- the importance-sampling effective sample size ``1 / sum_s w_s^2`` (``S`` for equal weights).
+Summaries of the (weighted) draws are the draws core's (:func:`forecast.model.draws.summarise`,
+:func:`~forecast.model.draws.contribution_summary`): weighted mean, median and HDI, and the
+importance-sampling effective sample size ``1 / sum_s w_s^2`` (``S`` for equal weights).
 
 The numbers are the same posterior as a fresh fit up to Monte Carlo error; ``forecast run`` with
 many draws remains the number to brief.
 """
 
 from __future__ import annotations
-
-from forecast.model.draws import DEFAULT_HDI_PROB
 
 import math
 import time
@@ -40,8 +35,9 @@ import numpy as np
 import pandas as pd
 
 from forecast.case.load import Case
+from forecast.model.draws import DEFAULT_HDI_PROB, Draws, contribution_summary, effective_size, summarise
 from forecast.model.model import model_inputs
-from forecast.model.words import Estimate, describe
+from forecast.model.words import Estimate
 
 KHAT_MAX = 0.7
 """Largest Pareto k-hat for which reweighting is trusted (lowered for small draw counts)."""
@@ -55,8 +51,6 @@ PRIOR_TERMS: dict[str, tuple[str, str, str]] = {
 ``pm.Data`` parameters. Inputs not named here are not prior parameters: changing them re-samples."""
 
 PRIOR_INPUTS = frozenset(name for _, a, b in PRIOR_TERMS.values() for name in (a, b))
-
-DRAW_VARS = ("base", "weight", "level", "contribution", "p")
 
 
 # -- densities and PSIS: pure functions ------------------------------------------------------------
@@ -147,28 +141,6 @@ def khat_threshold(n_draws: int, cap: float = KHAT_MAX) -> float:
     return min(cap, 1.0 - 1.0 / math.log10(max(n_draws, 11)))
 
 
-def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
-    """Quantile ``q`` of the weighted empirical distribution of ``x`` (the smallest ``x`` with CDF >= q)."""
-    order = np.argsort(x)
-    c = np.cumsum(w[order])
-    i = min(int(np.searchsorted(c, q * c[-1] - 1e-12, side="left")), len(x) - 1)
-    return float(x[order][i])
-
-
-def weighted_hdi(x: np.ndarray, w: np.ndarray, prob: float) -> tuple[float, float]:
-    """The shortest interval of sorted draws ``x`` whose weights ``w`` add up to at least ``prob``."""
-    order = np.argsort(x)
-    xs, ws = x[order], w[order] / np.sum(w)
-    c = np.cumsum(ws)
-    before = c - ws
-    j = np.searchsorted(c, before + prob - 1e-12, side="left")
-    ok = j < len(xs)
-    widths = np.full(len(xs), np.inf)
-    widths[ok] = xs[j[ok]] - xs[ok]
-    i = int(np.argmin(widths))
-    return float(xs[i]), float(xs[min(j[i], len(xs) - 1)])
-
-
 # -- results ---------------------------------------------------------------------------------------
 @dataclass
 class Evaluation:
@@ -176,10 +148,10 @@ class Evaluation:
 
     Attributes
     ----------
-    mean, median, hdi_low, hdi_high : float
+    mean, median, hdi_low, hdi_high, hdi_prob : float
         P(event): posterior mean, median and HDI of probability ``hdi_prob``.
-    estimate : Estimate
-        ICD 203 words for the mean and interval.
+    words, band, spans, warning : str
+        ICD 203 words for the mean and interval (:func:`forecast.model.draws.summarise`).
     contributions : pandas.DataFrame
         Per indicator: contribution in log-odds (mean, median, HDI), posterior weight and level
         means; the same columns as :meth:`forecast.Forecast.contributions`.
@@ -203,7 +175,10 @@ class Evaluation:
     hdi_low: float
     hdi_high: float
     hdi_prob: float
-    estimate: Estimate
+    words: str
+    band: str
+    spans: str
+    warning: str
     contributions: pd.DataFrame
     path: str
     reason: str
@@ -212,26 +187,15 @@ class Evaluation:
     draws: int
     seconds: float = 0.0
 
+    @property
+    def estimate(self) -> Estimate:
+        """The words as an :class:`~forecast.model.words.Estimate`."""
+        return Estimate(self.words, self.band, tuple(self.spans.split(" / ")), self.warning or None)
+
     def probability(self) -> pd.DataFrame:
         """One row like :meth:`forecast.Forecast.probability`, plus the path taken."""
-        e = self.estimate
-        return pd.DataFrame(
-            [
-                {
-                    "mean": self.mean,
-                    "median": self.median,
-                    "hdi_low": self.hdi_low,
-                    "hdi_high": self.hdi_high,
-                    "hdi_prob": self.hdi_prob,
-                    "words": e.words,
-                    "band": e.label,
-                    "spans": " / ".join(e.spans),
-                    "warning": e.warning or "",
-                    "path": self.path,
-                }
-            ],
-            index=pd.Index(["p"], name="quantity"),
-        )
+        row = {k: getattr(self, k) for k in ("mean", "median", "hdi_low", "hdi_high", "hdi_prob", "words", "band", "spans", "warning", "path")}
+        return pd.DataFrame([row], index=pd.Index(["p"], name="quantity"))
 
     def path_text(self) -> str:
         """Which path was taken, with k-hat and effective draws, e.g. for the editor's status line."""
@@ -255,50 +219,12 @@ class Reference:
     """Posterior draws sampled with the given model inputs."""
 
     inputs: dict[str, np.ndarray]
-    draws: dict[str, np.ndarray]
+    draws: Draws
     label: str = ""
 
     @property
     def size(self) -> int:
-        return int(self.draws["p"].shape[0])
-
-
-def summarise(draws: dict[str, np.ndarray], weights: np.ndarray, case: Case, hdi_prob: float) -> dict:
-    """Weighted summaries of P(event) and of each indicator's contribution (pure numpy)."""
-    w = np.asarray(weights, dtype=float)
-    w = w / w.sum()
-    p = draws["p"]
-    mean = float(w @ p)
-    low, high = weighted_hdi(p, w, hdi_prob)
-    c, wt, lv = draws["contribution"], draws["weight"], draws["level"]
-    rows = []
-    for k, ind in enumerate(case.indicators):
-        lo, hi = weighted_hdi(c[:, k], w, hdi_prob)
-        rows.append(
-            {
-                "indicator": ind.id,
-                "name": ind.name,
-                "direction": ind.direction,
-                "mean": float(w @ c[:, k]),
-                "median": weighted_quantile(c[:, k], w, 0.5),
-                "hdi_low": lo,
-                "hdi_high": hi,
-                "hdi_prob": hdi_prob,
-                "weight_mean": float(w @ wt[:, k]),
-                "level_mean": float(w @ lv[:, k]),
-            }
-        )
-    return {
-        "mean": mean,
-        "median": weighted_quantile(p, w, 0.5),
-        "hdi_low": min(low, mean),
-        "hdi_high": max(high, mean),
-        "hdi_prob": hdi_prob,
-        "estimate": describe(mean, min(low, mean), max(high, mean)),
-        "contributions": pd.DataFrame(rows).set_index("indicator"),
-        "ess": float(1.0 / np.sum(w * w)),
-        "draws": int(p.shape[0]),
-    }
+        return self.draws.size
 
 
 # -- the engine ------------------------------------------------------------------------------------
@@ -354,7 +280,7 @@ class LiveModel:
 
         settings = FitSettings(draws=self.draws, tune=self.tune, chains=self.chains, seed=self.seed)
         result = sample(self.compiled, case, settings, progress=False)
-        return Reference(model_inputs(case), {v: result.draws(v) for v in DRAW_VARS}, label)
+        return Reference(model_inputs(case), Draws.from_forecast(result), label)
 
     # evaluation -------------------------------------------------------------------------------
     def evaluate(self, case: Case, *, allow_resample: bool = True) -> Evaluation:
@@ -375,14 +301,15 @@ class LiveModel:
         for ref in self.references:
             changed = changed_inputs(ref.inputs, new)
             if not changed:
-                return self._done(case, ref, np.ones(ref.size), "reference", f"inputs of the {ref.label}", None, t0)
+                return self._done(case, ref, None, "reference", f"inputs of the {ref.label}", None, t0)
             not_prior = [c for c in changed if c not in PRIOR_INPUTS]
             if not_prior:
                 rejected.append(f"{', '.join(not_prior)} changed, not a prior parameter")
                 continue
-            w, k = psis_weights(log_prior_ratio(ref.draws, ref.inputs, new))
+            d = ref.draws
+            w, k = psis_weights(log_prior_ratio({"base": d.base, "weight": d.weight, "level": d.level}, ref.inputs, new))
             limit = khat_threshold(ref.size, self.khat_max)
-            ess = float(1.0 / np.sum(w * w)) if np.all(np.isfinite(w)) else 0.0
+            ess = effective_size(w)
             if (k == -math.inf or math.isfinite(k) and k <= limit) and ess >= self.min_ess:
                 return self._done(case, ref, w, "psis", f"reweighted the {ref.label}", k, t0)
             best_k = k if best_k is None else min(best_k, k)
@@ -397,11 +324,15 @@ class LiveModel:
         ref = self._sample(case, "re-sampled edit")
         self.references.insert(1, ref)
         del self.references[1 + self.max_references :]
-        return self._done(case, ref, np.ones(ref.size), "resample", rejected[0] if rejected else "no reference", best_k, t0)
+        return self._done(case, ref, None, "resample", rejected[0] if rejected else "no reference", best_k, t0)
 
     def _done(self, case, ref, weights, path, reason, khat, t0) -> Evaluation:
-        stats = summarise(ref.draws, weights, case, self.hdi_prob)
-        ev = Evaluation(**stats, path=path, reason=reason, khat=khat, seconds=time.perf_counter() - t0)
+        d = ref.draws.reweighted(weights)
+        stats = summarise(d.p(), weights=d.importance, hdi_prob=self.hdi_prob)
+        table = contribution_summary(d, [ind.name for ind in case.indicators], hdi_prob=self.hdi_prob)
+        ess = float(d.size) if weights is None else effective_size(weights)
+        ev = Evaluation(**stats, contributions=table, path=path, reason=reason, khat=khat, ess=ess, draws=d.size,
+                        seconds=time.perf_counter() - t0)
         self.history.append(path)
         return ev
 

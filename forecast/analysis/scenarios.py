@@ -3,8 +3,8 @@
 Two paths
 ---------
 *input-only*: every change is of a level or a weight. The baseline posterior draws are edited
-directly (:mod:`forecast.model.draws`) and P is recomputed, vectorised over draws and over
-scenarios. *refit*: a scenario with hypothetical readings (or with ``refit = true``, which puts its
+directly and P is recomputed, vectorised over draws and over scenarios, by the draws core
+(:func:`forecast.model.draws.evaluate`); every summary is :func:`forecast.model.draws.summarise`. *refit*: a scenario with hypothetical readings (or with ``refit = true``, which puts its
 weight changes into the priors) is sampled again with the one compiled model
 (:func:`forecast.model.fit.sample`, which swaps data with ``with_data``), with the baseline's fit
 settings and seed; its level and weight edits are then applied to those draws.
@@ -31,13 +31,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-
 import pandas as pd
 
-from forecast.model.draws import DEFAULT_HDI_PROB, Draws, Edits, baseline_summary, edited_log_odds, evaluate_batch, hdi
-from forecast.case.scenarios import Scenario, ScenarioChange, apply_to_case, load_scenarios, resolve
-from forecast.maths import expit
-from forecast.model.words import describe
+from forecast.case.scenarios import ScenarioChange, Scenario, apply_to_case, load_scenarios, resolve
+from forecast.model.draws import DEFAULT_HDI_PROB, Draws, Edits, evaluate, evaluate_batch, plain_summary, summarise
 
 
 def shapley(values: np.ndarray, n: int) -> np.ndarray:
@@ -73,14 +70,9 @@ class ScenarioResult:
     changes: list[ScenarioChange]
     attribution: np.ndarray
     p: np.ndarray = field(repr=False)
-
-    @property
-    def words(self) -> str:
-        return self.estimate.words
-
-    @property
-    def estimate(self):
-        return describe(self.mean, min(self.hdi_low, self.mean), max(self.hdi_high, self.mean))
+    words: str = ""
+    band: str = ""
+    warning: str = ""
 
     @property
     def residual(self) -> float:
@@ -88,22 +80,14 @@ class ScenarioResult:
         return float(self.difference - self.attribution.sum())
 
     def to_dict(self) -> dict[str, Any]:
-        est = self.estimate
         return {
             "id": self.scenario.id,
             "name": self.scenario.name,
             "description": self.scenario.description,
             "path": self.path,
             "refits": self.refits,
-            "probability": self.mean,
-            "median": self.median,
-            "interval": [self.hdi_low, self.hdi_high],
-            "hdi_low": self.hdi_low,
-            "hdi_high": self.hdi_high,
-            "hdi_prob": self.hdi_prob,
-            "words": est.words,
-            "band": est.label,
-            "band_warning": est.warning,
+            **plain_summary({"mean": self.mean, "median": self.median, "hdi_low": self.hdi_low, "hdi_high": self.hdi_high,
+                             "hdi_prob": self.hdi_prob, "words": self.words, "band": self.band, "warning": self.warning}),
             "difference": self.difference,
             "attribution": [
                 {"change": c.label, "kind": c.kind, "indicator": c.indicator, "difference": float(a)}
@@ -191,7 +175,7 @@ def run_scenarios(result, case, scenarios: list[Scenario] | None = None, *, comp
     scenarios = load_scenarios(case) if scenarios is None else scenarios
     draws = Draws.from_forecast(result)
     base_p = draws.p()
-    baseline = baseline_summary(base_p, hdi_prob)
+    baseline = plain_summary(summarise(base_p, hdi_prob=hdi_prob))
     settings = settings or settings_of(result)
     results = []
     for sc in scenarios:
@@ -208,21 +192,21 @@ def run_scenarios(result, case, scenarios: list[Scenario] | None = None, *, comp
                 fits[sum(1 << i for i in subset)] = Draws.from_forecast(fitted)
         refit_bits = sum(1 << i for i in refit_players)
         values = np.zeros(2**n)
-        full_edits = None
+        full = None
         for rmask, d in fits.items():
             masks = [m for m in range(2**n) if m & refit_bits == rmask]
-            edits = Edits.from_changes(d, [[changes[i] for i in range(n) if m >> i & 1 and not changes[i].refit] for m in masks])
+            edits = Edits.from_changes(d, [[changes[i] for i in range(n) if m >> i & 1] for m in masks])
             values[masks] = evaluate_batch(d, edits, interval=False)["mean"].to_numpy()
             if rmask == refit_bits:
-                full = masks.index(2**n - 1)
-                full_edits = (d, edits.rows(slice(full, full + 1)))
-        phi = shapley(values, n)
-        d, e = full_edits
-        p = expit(edited_log_odds(d, e))[0]
-        lo, hi = hdi(p, hdi_prob)
+                i = masks.index(2**n - 1)
+                full = (d, edits.rows(slice(i, i + 1)))
+        d, e = full
+        p = evaluate(d, e)[0]
+        s = summarise(p, weights=d.importance, hdi_prob=hdi_prob)
         results.append(ScenarioResult(
             scenario=sc, path="refit" if refit_players else "input-only", refits=len(fits) - 1,
-            mean=float(values[-1]), median=float(np.median(p)), hdi_low=float(lo), hdi_high=float(hi), hdi_prob=hdi_prob,
-            difference=float(values[-1] - values[0]), changes=changes, attribution=phi, p=p,
+            mean=float(values[-1]), median=s["median"], hdi_low=s["hdi_low"], hdi_high=s["hdi_high"], hdi_prob=hdi_prob,
+            difference=float(values[-1] - values[0]), changes=changes, attribution=shapley(values, n), p=p,
+            words=s["words"], band=s["band"], warning=s["warning"],
         ))
     return ScenarioReport(baseline, results, base_p, hdi_prob, case.id, case.spec.question.text)

@@ -1,8 +1,8 @@
 """Sensitivity: which indicator matters most (tornado), what would move the judgment across a band
 (tipping points), and which priors drive the result (power-scaling).
 
-All three use the posterior draws ``base^(s)``, ``weight_k^(s)``, ``level_k^(s)`` of a fitted case and
-the forecast formula of :mod:`forecast.maths`. Holding every other indicator at its posterior draws
+All three use the posterior draws ``base^(s)``, ``weight_k^(s)``, ``level_k^(s)`` of a fitted case,
+evaluated under edits by the draws core (:func:`forecast.model.draws.evaluate`). Holding every other indicator at its posterior draws
 and fixing indicator k's level at a constant ``L`` gives the *level curve*
 
     f_k(L) = (1/S) sum_s expit(r_ks + s_k * weight_k^(s) * (2L - 1)),
@@ -41,8 +41,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from forecast.maths import contributions, expit
-from forecast.model.draws import Draws
+from forecast.model.draws import Draws, Edits, evaluate_batch, plain_summary, summarise
 from forecast.model.words import BANDS, band_index, band_label
 
 THRESHOLD = 0.05
@@ -52,13 +51,8 @@ RangeKind = Literal["posterior", "scale"]
 
 
 def level_curve(draws: Draws, indicator: str, levels) -> np.ndarray:
-    """``f_k(L)``: the mean P with indicator ``indicator`` held at each level in ``levels``."""
-    k = draws.position(indicator)
-    levels = np.atleast_1d(np.asarray(levels, dtype=float))
-    own = contributions(draws.sign[k], draws.weight[:, k], draws.level[:, k])
-    rest = draws.log_odds() - own  # (S,)
-    new = contributions(draws.sign[k], draws.weight[None, :, k], levels[:, None])  # (G, S)
-    return expit(rest[None, :] + new).mean(axis=1)
+    """``f_k(L)``: the mean P with indicator ``indicator`` held at each level in ``levels`` (weighted when the draws are)."""
+    return evaluate_batch(draws, Edits.level_grid(draws, indicator, levels), interval=False)["mean"].to_numpy()
 
 
 def plausible_range(draws: Draws, indicator: str, kind: RangeKind = "posterior", q=(0.05, 0.95)) -> tuple[float, float]:
@@ -307,14 +301,12 @@ def _nan_none(x):
 
 def analyse(result, case=None, *, range: RangeKind = "posterior", prior: bool = True) -> Sensitivity:
     """Tornado, tipping points and, with ``prior=True`` and a ``case``, the prior-sensitivity check."""
-    from forecast.model.draws import baseline_summary
-
     draws = Draws.from_forecast(result)
     return Sensitivity(
         tornado=tornado(result, range=range),
         tipping=tipping_points(result),
         prior=prior_sensitivity(result, case) if prior and case is not None else None,
-        baseline=baseline_summary(draws.p()),
+        baseline=plain_summary(summarise(draws.p())),
         case_id=result.config["case"]["id"],
         question=result.question,
     )

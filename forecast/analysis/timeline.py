@@ -9,17 +9,39 @@ with everything else (priors, weights, settings, seed) unchanged. An indicator w
 keeps its Beta level prior. Each point reports the posterior mean, median and HDI of P and its ICD 203
 words. All dates share one compiled model (:func:`forecast.model.fit.compile_case` once, then
 :func:`forecast.model.fit.sample`, which swaps the data with ``with_data``; the number of readings may change).
+
+:func:`as_of_fits` is that loop; the timeline and the scores over time
+(:func:`forecast.analysis.backtest.score_over_time`) both run it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from forecast.model.draws import DEFAULT_HDI_PROB
+from forecast.model.draws import DEFAULT_HDI_PROB, plain_summary
+
+NO_EVIDENCE = None
+"""The "date" of the fit with no readings and no judgments: the priors and reference cases alone."""
+
+
+def as_of_fits(case, compiled, settings, dates: Iterable, *, progress: bool = False) -> Iterator[tuple[Any, Any, Any]]:
+    """Fit ``case`` as known on each of ``dates`` with the one compiled model.
+
+    Yields ``(date, cut, result)``: the case cut to the readings and judgments dated on or before
+    ``date`` (:meth:`forecast.case.load.Case.as_of`; for :data:`NO_EVIDENCE`, none at all) and its
+    :class:`~forecast.model.posterior.Forecast` from :func:`forecast.model.fit.sample`.
+    """
+    from forecast.model.fit import sample
+
+    for d in dates:
+        cut = dataclasses.replace(case, readings=[], judgments=[]) if d is NO_EVIDENCE else case.as_of(d)
+        yield d, cut, sample(compiled, cut, settings, progress=progress)
 
 
 @dataclass
@@ -41,13 +63,7 @@ class Timeline:
             "dates": [
                 {
                     "date": d.isoformat(),
-                    "probability": float(r["mean"]),
-                    "median": float(r["median"]),
-                    "interval": [float(r["hdi_low"]), float(r["hdi_high"])],
-                    "hdi_low": float(r["hdi_low"]),
-                    "hdi_high": float(r["hdi_high"]),
-                    "words": r["words"],
-                    "band_warning": r["warning"] or None,
+                    **plain_summary(r),
                     "readings": int(r["readings"]),
                     "new_readings": int(r["new_readings"]),
                     "diagnostics_ok": bool(r["diagnostics_ok"]),
@@ -79,25 +95,19 @@ def timeline(case, settings=None, *, compiled=None, dates=None, hdi_prob: float 
         it), ``mean``, ``median``, ``hdi_low``, ``hdi_high``, ``words``, ``band``, ``warning``,
         ``diagnostics_ok``.
     """
-    from forecast.model.fit import FitSettings, compile_case, sample
+    from forecast.model.fit import FitSettings, compile_case
 
     settings = settings or FitSettings()
     dates = sorted(dates if dates is not None else case.evidence_dates)
     if not dates:
         raise ValueError("the case has no readings, so there is no timeline to draw")
+    for d in dates:
+        if not case.as_of(d).readings:
+            raise ValueError(f"no reading is dated on or before {d}")
     compiled = compiled if compiled is not None else compile_case(case)
     rows, results = [], {}
-    for d in dates:
-        sub = case.as_of(d)
-        if not sub.readings:
-            raise ValueError(f"no reading is dated on or before {d}")
-        result = sample(compiled, sub, settings, progress=progress)
-        row = result.probability(hdi_prob).iloc[0]
-        rows.append({
-            "date": d, "readings": len(sub.readings), "new_readings": sum(r.date == d for r in sub.readings),
-            "mean": row["mean"], "median": row["median"], "hdi_low": row["hdi_low"], "hdi_high": row["hdi_high"],
-            "hdi_prob": hdi_prob, "words": row["words"], "band": row["band"], "warning": row["warning"],
-            "diagnostics_ok": result.diagnostics().ok,
-        })
+    for d, sub, result in as_of_fits(case, compiled, settings, dates, progress=progress):
+        rows.append({"date": d, "readings": len(sub.readings), "new_readings": sum(r.date == d for r in sub.readings),
+                     **result.probability(hdi_prob).iloc[0].to_dict(), "diagnostics_ok": result.diagnostics().ok})
         results[d] = result
     return Timeline(pd.DataFrame(rows).set_index("date"), results, case.id, case.spec.question.text, case.spec.case.title, hdi_prob)

@@ -4,14 +4,15 @@ For posterior draws p^(s), s = 1..S, of P(event):
 
 - ``mean`` is (1/S) sum_s p^(s) and ``median`` their median;
 - the interval is the highest-density interval (HDI) of probability ``hdi_prob`` (0.9 by default):
-  the shortest interval holding that share of the draws (ArviZ's ``hdi``);
+  the shortest interval holding that share of the draws (ArviZ's nearest-sample rule);
 - ``words`` are the ICD 203 band of the mean (:mod:`forecast.model.words`), with a warning when the
   interval reaches into more than one band;
 - an indicator's contribution is its draws of ``s_k weight_k (2 level_k - 1)`` in log-odds,
   summarised the same way. Contributions add up, with ``base``, to the log-odds of the event.
 
-MCMC diagnostics follow the usual thresholds: the largest rank-normalised split R-hat must be at most
-1.01, the smallest bulk effective sample size at least 400, and there must be no divergences.
+The summaries are the draws core's (:mod:`forecast.model.draws`). MCMC diagnostics follow the usual
+thresholds: the largest rank-normalised split R-hat must be at most 1.01, the smallest bulk
+effective sample size at least 400, and there must be no divergences.
 """
 
 from __future__ import annotations
@@ -24,8 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecast.model.draws import DEFAULT_HDI_PROB
-from forecast.model.words import describe
+from forecast.model.draws import DEFAULT_HDI_PROB, Draws, contribution_summary, plain_summary, stacked, summarise
 
 RHAT_MAX = 1.01
 ESS_MIN = 400
@@ -120,53 +120,15 @@ class Forecast:
     # -- numbers ------------------------------------------------------------------------------
     def draws(self, name: str = "p") -> np.ndarray:
         """Posterior draws of a variable, chains stacked on the first axis."""
-        da = self.tree["posterior"][name]
-        return np.asarray(da.stack(sample=("chain", "draw")).transpose("sample", ...).values)
+        return stacked(self.tree["posterior"][name])
 
     def probability(self, hdi_prob: float = DEFAULT_HDI_PROB) -> pd.DataFrame:
-        """One row: mean, median, HDI bounds, the words and any band warning for P(event)."""
-        p = self.draws("p")
-        low, high = _hdi(self.tree, "p", hdi_prob)
-        est = describe(float(p.mean()), min(low, float(p.mean())), max(high, float(p.mean())))
-        return pd.DataFrame(
-            [
-                {
-                    "mean": float(p.mean()),
-                    "median": float(np.median(p)),
-                    "hdi_low": low,
-                    "hdi_high": high,
-                    "hdi_prob": hdi_prob,
-                    "words": est.words,
-                    "band": est.label,
-                    "spans": " / ".join(est.spans),
-                    "warning": est.warning or "",
-                }
-            ],
-            index=pd.Index(["p"], name="quantity"),
-        )
+        """One row: mean, median, HDI bounds, the words and any band warning for P(event) (:func:`~forecast.model.draws.summarise`)."""
+        return pd.DataFrame([summarise(self.draws("p"), hdi_prob=hdi_prob)], index=pd.Index(["p"], name="quantity"))
 
     def contributions(self, hdi_prob: float = DEFAULT_HDI_PROB) -> pd.DataFrame:
-        """Per indicator: the contribution in log-odds (mean, median, HDI) and its weight and level."""
-        post = self.tree["posterior"]
-        lows, highs = _hdi(self.tree, "contribution", hdi_prob)
-        c = post["contribution"]
-        rows = []
-        for k, ind in enumerate(self.indicators):
-            rows.append(
-                {
-                    "indicator": ind["id"],
-                    "name": ind["name"],
-                    "direction": ind["direction"],
-                    "mean": float(c.isel(indicator=k).mean()),
-                    "median": float(c.isel(indicator=k).median()),
-                    "hdi_low": float(lows[k]),
-                    "hdi_high": float(highs[k]),
-                    "hdi_prob": hdi_prob,
-                    "weight_mean": float(post["weight"].isel(indicator=k).mean()),
-                    "level_mean": float(post["level"].isel(indicator=k).mean()),
-                }
-            )
-        return pd.DataFrame(rows).set_index("indicator")
+        """Per indicator: the contribution in log-odds (mean, median, HDI) and its weight and level (:func:`~forecast.model.draws.contribution_summary`)."""
+        return contribution_summary(Draws.from_forecast(self), [i["name"] for i in self.indicators], hdi_prob=hdi_prob)
 
     def diagnostics(self) -> Diagnostics:
         """MCMC diagnostics (see :func:`diagnose`)."""
@@ -174,19 +136,12 @@ class Forecast:
 
     def to_dict(self, hdi_prob: float = DEFAULT_HDI_PROB) -> dict[str, Any]:
         """The headline numbers as plain data (the CLI's ``--json``)."""
-        row = self.probability(hdi_prob).iloc[0]
         diag = self.diagnostics()
         return {
             "case": self.config["case"]["id"],
             "question": self.question,
             "evidence_date": self.evidence_date,
-            "probability": row["mean"],
-            "median": row["median"],
-            "hdi_low": row["hdi_low"],
-            "hdi_high": row["hdi_high"],
-            "hdi_prob": hdi_prob,
-            "words": row["words"],
-            "band_warning": row["warning"] or None,
+            **plain_summary(self.probability(hdi_prob).iloc[0]),
             "diagnostics": {
                 "r_hat_max": diag.r_hat_max,
                 "ess_bulk_min": diag.ess_bulk_min,
@@ -227,12 +182,3 @@ class Forecast:
         row = self.probability().iloc[0]
         return f"<Forecast {self.config['case']['id']}: P = {row['mean']:.1%} ({row['words']})>"
 
-
-def _hdi(tree, name: str, prob: float):
-    import arviz as az
-
-    h = az.hdi(tree, var_names=[name], prob=prob).to_dataset()[name]
-    low, high = h.sel(ci_bound="lower").values, h.sel(ci_bound="upper").values
-    if low.ndim == 0:
-        return float(low), float(high)
-    return low, high
