@@ -9,6 +9,8 @@ on it too, so nothing in the package may assume the first case.
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 from pathlib import Path
 
 SECOND_CASE_ID = "harbour_strike"
@@ -182,3 +184,22 @@ def write_reference_cases(case: Path, cases=REFERENCE_CASES) -> None:
         codings += [f"{ref_id},{k},{v},Invented for the tests." for k, v in levels.items()]
     (case / "reference_cases.csv").write_text("\n".join(refs) + "\n", encoding="utf-8")
     (case / "reference_codings.csv").write_text("\n".join(codings) + "\n", encoding="utf-8")
+
+
+def removed_added(old: str, new: str) -> tuple[list[str], list[str]]:
+    """The lines a unified diff of ``old`` to ``new`` removes and adds."""
+    removed, added = [], []
+    for line in difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=0):
+        if line.startswith("-") and not line.startswith("---"):
+            removed.append(line[1:])
+        elif line.startswith("+") and not line.startswith("+++"):
+            added.append(line[1:])
+    return removed, added
+
+
+def with_model(case, **settings):
+    """A copy of ``case`` whose ``[model]`` settings are changed; ``case`` itself (often a session fixture) is untouched."""
+    spec = case.spec.model_copy(deep=True)
+    for name, value in settings.items():
+        setattr(spec.model, name, value)
+    return dataclasses.replace(case, spec=spec)
