@@ -115,3 +115,15 @@ def test_empty_bins_are_left_out():
     assert isinstance(t, pd.DataFrame) and len(t) == 1
     assert t["bin_low"].iloc[0] == pytest.approx(0.9) and t["n"].iloc[0] == 2
     assert np.isclose(t["bin_high"].iloc[0], 1.0)
+
+
+def test_single_precision_certainty_is_clipped_like_double():
+    """A float32 1.0 for an outcome that did not happen scores ln(1e-12), not minus infinity."""
+    got = scoring.log_score(np.array([1.0], dtype=np.float32), [0])
+    assert math.isfinite(got) and got == pytest.approx(math.log(1e-12), rel=1e-3)
+
+
+def test_integer_bin_edges_give_float_edges():
+    t = scoring.calibration_bins([0.3, 0.7], [0, 1], [0, 1])
+    assert t["bin_low"].dtype == np.float64 and t["bin_high"].dtype == np.float64
+    assert t["n"].tolist() == [2]
