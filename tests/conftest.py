@@ -75,10 +75,36 @@ def cli_json(compiled, monkeypatch, tmp_path):
     return invoke
 
 
-
 @pytest.fixture
 def second_case(tmp_path) -> Path:
     """A writable second case (``tests/helpers.py``): another question, no optional files, resolved yes."""
     from helpers import write_second_case
 
     return write_second_case(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def harbour(tmp_path_factory):
+    """The second case, loaded once per session (read-only: copy it with ``dataclasses.replace`` to change it)."""
+    from helpers import write_second_case
+
+    from forecast import load_case
+
+    return load_case(write_second_case(tmp_path_factory.mktemp("harbour")))
+
+
+@pytest.fixture(scope="session")
+def harbour_compiled(harbour):
+    """The compiled nutpie model of the second case (also serves it with reference cases added)."""
+    from forecast.model.fit import compile_case
+
+    return compile_case(harbour)
+
+
+@pytest.fixture(scope="session")
+def harbour_fitted(harbour, harbour_compiled):
+    """A small fit of the second case."""
+    from forecast import FitSettings
+    from forecast.model.fit import sample
+
+    return sample(harbour_compiled, harbour, FitSettings(**SMALL), progress=False)

@@ -9,6 +9,8 @@ on it too, so nothing in the package may assume the first case.
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 from pathlib import Path
 
 SECOND_CASE_ID = "harbour_strike"
@@ -140,3 +142,64 @@ def write_second_case(root: Path) -> Path:
     (case / "case.toml").write_text(CASE_TOML, encoding="utf-8")
     (case / "readings.csv").write_text(READINGS_CSV, encoding="utf-8")
     return case
+
+
+READINGS_HEADER = READINGS_CSV.split("\n", 1)[0]
+SECOND_CASE_SIGNS = (1.0, 1.0, 1.0, -1.0)
+"""The second case's indicator directions, in file order (ballot, gap, fund raise; mediation lowers)."""
+
+SECOND_CASE_BASE_RATE = (0.3, 0.1, 0.6)
+"""The second case's base rate and its 90 % range, as written in ``CASE_TOML``."""
+
+REFERENCE_CASES = (
+    ("port-north", "yes", {"ballot_mandate": 1.0, "offer_gap": 1.0, "strike_fund": 1.0, "mediation": 0.0}),
+    ("port-south", "no", {"ballot_mandate": 0.0, "offer_gap": 0.0, "strike_fund": 0.0, "mediation": 1.0}),
+    ("port-east", "yes", {"ballot_mandate": 0.7, "offer_gap": 0.6, "strike_fund": 0.5, "mediation": 0.2}),
+)
+"""Three reference cases for the second case, every indicator coded: ``(id, outcome, levels)``."""
+
+
+def reading_rows(until=None) -> list[str]:
+    """The second case's reading rows (CSV lines, no header), only those dated on or before ``until``.
+
+    ``until`` is an ISO date string; the comparison is on the text of the ``date`` column, so the cut
+    is made by hand, independently of the package.
+    """
+    rows = [line for line in READINGS_CSV.split("\n")[1:] if line.strip()]
+    return [line for line in rows if until is None or line.split(",")[2] <= until]
+
+
+def write_readings(case: Path, rows: list[str]) -> None:
+    """Replace ``case/readings.csv`` by these rows under the usual header."""
+    (Path(case) / "readings.csv").write_text("\n".join([READINGS_HEADER, *rows]) + "\n", encoding="utf-8")
+
+
+def write_reference_cases(case: Path, cases=REFERENCE_CASES) -> None:
+    """Write ``reference_cases.csv`` and ``reference_codings.csv`` for ``cases`` into ``case``."""
+    case = Path(case)
+    refs = ["id,year,states,pressure,outcome,outcome_rationale"]
+    codings = ["case,indicator,level,rationale"]
+    for ref_id, outcome, levels in cases:
+        refs.append(f"{ref_id},2019,A port union,Stalled pay talks and a strike ballot,{outcome},Invented for the tests.")
+        codings += [f"{ref_id},{k},{v},Invented for the tests." for k, v in levels.items()]
+    (case / "reference_cases.csv").write_text("\n".join(refs) + "\n", encoding="utf-8")
+    (case / "reference_codings.csv").write_text("\n".join(codings) + "\n", encoding="utf-8")
+
+
+def removed_added(old: str, new: str) -> tuple[list[str], list[str]]:
+    """The lines a unified diff of ``old`` to ``new`` removes and adds."""
+    removed, added = [], []
+    for line in difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=0):
+        if line.startswith("-") and not line.startswith("---"):
+            removed.append(line[1:])
+        elif line.startswith("+") and not line.startswith("+++"):
+            added.append(line[1:])
+    return removed, added
+
+
+def with_model(case, **settings):
+    """A copy of ``case`` whose ``[model]`` settings are changed; ``case`` itself (often a session fixture) is untouched."""
+    spec = case.spec.model_copy(deep=True)
+    for name, value in settings.items():
+        setattr(spec.model, name, value)
+    return dataclasses.replace(case, spec=spec)

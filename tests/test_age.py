@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
+from helpers import with_model
 
 from forecast.model.model import model_inputs
 from forecast.maths import age_weight, effective_weight
-
-
-def _with_half_life(case, days):
-    spec = case.spec.model_copy(deep=True)
-    spec.model.half_life_days = days
-    return dataclasses.replace(case, spec=spec)
 
 
 def test_age_weight_by_hand():
@@ -30,7 +23,7 @@ def test_fading_is_off_by_default(belarus):
 
 
 def test_half_life_fades_old_readings(belarus):
-    faded = _with_half_life(belarus, 365)
+    faded = with_model(belarus, half_life_days=365)
     table = faded.readings_table()
     march = table.loc["pan-railway-war"]
     assert march["age_days"] == (belarus.evidence_date - march["date"]).days == 289
@@ -40,3 +33,9 @@ def test_half_life_fades_old_readings(belarus):
     before, after = model_inputs(belarus)["reading_sd"], model_inputs(faded)["reading_sd"]
     # precision = sd^-2 scales exactly by the age weight
     assert np.allclose(before**2 / after**2, table["age_weight"].to_numpy())
+
+
+def test_copy_with_a_half_life_leaves_the_shared_case_alone(belarus):
+    faded = with_model(belarus, half_life_days=30)
+    assert faded.spec.model.half_life_days == 30
+    assert belarus.spec.model.half_life_days is None

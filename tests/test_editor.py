@@ -6,6 +6,7 @@ import re
 
 import pandas as pd
 import pytest
+from helpers import removed_added
 
 from forecast.case.load import load_case
 from forecast.editor import RECOMPUTING, contributions_svg, effects_html, quiet_logs
@@ -95,8 +96,6 @@ def test_save_writes_only_the_edited_values_and_revert_restores(editor, case_cop
 
     result = editor.save()
     new = toml.read_text()
-    from test_editing import removed_added
-
     removed, added = removed_added(old, new)
     assert removed == ["weight = 1.8"] and sorted(added) == ["level = 0.2", "weight = 2.5"]
     assert editor.edits == {} and "Saved 2 value(s)" in editor.message.value and result.changed

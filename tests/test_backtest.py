@@ -1,0 +1,122 @@
+"""Exact leave-one-out, checked by fitting each reduced case directly.
+
+On the second case with three reference cases (``tests/helpers.py``), every fold of
+:func:`~forecast.analysis.backtest.leave_one_out` is compared with
+
+- ``model``: the case written to disk *without* reference case ``i`` (and, as the backtest
+  documents, without readings or judgments), fitted with the same compiled model and settings, and
+  case ``i`` predicted here in numpy from the posterior draws of ``base`` and ``weight``
+  (every indicator of a reference case is coded, so its log-odds are ``base + sum_k s_k w_k (2 x_ik - 1)``);
+- ``base_rate``: the base-rate-only model, whose posterior over ``base`` given the other outcomes is
+  one-dimensional and computed here by quadrature on a grid:
+  ``p(b | o) ~ Normal(b; mu, sigma) prod_j expit(b)^o_j (1 - expit(b))^(1 - o_j)``;
+- ``stated_weights``: the case fitted with no reference cases at all.
+
+A held-out case that leaks into its own training set, or a base-rate forecaster that keeps its
+indicators, moves these predictions by far more than the Monte Carlo tolerance.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from helpers import REFERENCE_CASES, SECOND_CASE_BASE_RATE, SECOND_CASE_SIGNS, write_readings, write_reference_cases, write_second_case
+
+SETTINGS = {"draws": 500, "tune": 500, "chains": 2, "seed": 11}
+TOL = 0.02
+"""Monte Carlo tolerance on a posterior mean of P from 1 000 draws (its standard error is about 0.005)."""
+
+pytestmark = pytest.mark.slow
+
+
+def expit(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def write_case(root, cases):
+    """The second case under ``root`` with these reference cases and no readings."""
+    case = write_second_case(root)
+    write_readings(case, [])
+    if cases:
+        write_reference_cases(case, cases)
+    return case
+
+
+def base_rate_prediction(outcomes) -> float:
+    """Posterior mean of ``expit(base)`` given ``outcomes``, by quadrature over ``base``."""
+    value, low, high = SECOND_CASE_BASE_RATE
+    z = 1.6448536269514722
+    logit = lambda p: math.log(p / (1 - p))  # noqa: E731
+    mu, sigma = logit(value), (logit(high) - logit(low)) / (2 * z)
+    b = np.linspace(mu - 10 * sigma, mu + 10 * sigma, 20001)
+    q = expit(b)
+    log_post = -0.5 * ((b - mu) / sigma) ** 2
+    for o in outcomes:
+        log_post += np.log(q) if o == "yes" else np.log1p(-q)
+    w = np.exp(log_post - log_post.max())
+    return float((w * q).sum() / w.sum())
+
+
+@pytest.fixture(scope="module")
+def backtest(tmp_path_factory, harbour_compiled):
+    from forecast import FitSettings, load_case
+    from forecast.analysis.backtest import leave_one_out
+
+    case = load_case(write_case(tmp_path_factory.mktemp("loo"), REFERENCE_CASES))
+    return leave_one_out(case, harbour_compiled, FitSettings(**SETTINGS))
+
+
+def test_table_lists_each_reference_case_once_with_its_outcome(backtest):
+    t = backtest.table
+    assert list(t["case"]) == [c[0] for c in REFERENCE_CASES]
+    assert list(t["outcome_value"]) == [1 if c[1] == "yes" else 0 for c in REFERENCE_CASES]
+
+
+@pytest.mark.parametrize("i", range(len(REFERENCE_CASES)))
+def test_model_prediction_equals_a_fit_of_the_case_without_it(tmp_path, harbour_compiled, backtest, i):
+    from forecast import FitSettings, load_case
+    from forecast.model.fit import sample
+
+    others = [c for j, c in enumerate(REFERENCE_CASES) if j != i]
+    reduced = load_case(write_case(tmp_path, others))
+    assert [r.id for r in reduced.reference_cases] == [c[0] for c in others]
+    fitted = sample(harbour_compiled, reduced, FitSettings(**SETTINGS), progress=False)
+    base, weight = fitted.draws("base"), fitted.draws("weight")
+    levels = REFERENCE_CASES[i][2]
+    x = np.array([levels[k] for k in ("ballot_mandate", "offer_gap", "strike_fund", "mediation")])
+    expected = float(expit(base + (np.array(SECOND_CASE_SIGNS) * weight * (2 * x - 1)).sum(axis=-1)).mean())
+    row = backtest.table.iloc[i]
+    assert row["case"] == REFERENCE_CASES[i][0]
+    assert row["p_model"] == pytest.approx(expected, abs=TOL)
+
+
+@pytest.mark.parametrize("i", range(len(REFERENCE_CASES)))
+def test_base_rate_prediction_equals_quadrature_over_the_base(backtest, i):
+    others = [c[1] for j, c in enumerate(REFERENCE_CASES) if j != i]
+    assert backtest.table.iloc[i]["p_base_rate"] == pytest.approx(base_rate_prediction(others), abs=TOL)
+
+
+def test_quadrature_by_hand():
+    """The quadrature itself: with no outcomes it is the prior mean of expit(base), here by brute-force sampling."""
+    value, low, high = SECOND_CASE_BASE_RATE
+    logit = lambda p: math.log(p / (1 - p))  # noqa: E731
+    sigma = (logit(high) - logit(low)) / (2 * 1.6448536269514722)
+    draws = np.random.default_rng(0).normal(logit(value), sigma, 400_000)
+    assert base_rate_prediction([]) == pytest.approx(expit(draws).mean(), abs=2e-3)
+    assert base_rate_prediction(["yes"]) > base_rate_prediction([]) > base_rate_prediction(["no"])
+
+
+def test_stated_weights_prediction_equals_a_fit_without_reference_cases(tmp_path, harbour_compiled, backtest):
+    from forecast import FitSettings, load_case
+    from forecast.model.fit import sample
+
+    bare = load_case(write_case(tmp_path, []))
+    assert bare.reference_cases == [] and bare.readings == []
+    fitted = sample(harbour_compiled, bare, FitSettings(**SETTINGS), progress=False)
+    base, weight = fitted.draws("base"), fitted.draws("weight")
+    for i, (_, _, levels) in enumerate(REFERENCE_CASES):
+        x = np.array([levels[k] for k in ("ballot_mandate", "offer_gap", "strike_fund", "mediation")])
+        expected = float(expit(base + (np.array(SECOND_CASE_SIGNS) * weight * (2 * x - 1)).sum(axis=-1)).mean())
+        assert backtest.table.iloc[i]["p_stated_weights"] == pytest.approx(expected, abs=TOL)
