@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from forecast.case.edit import Edit, EditError
 from forecast.analysis.live import PRIOR_TERMS, LiveModel, Reference, khat_threshold, log_prior_ratio, psis_weights
 from forecast.model.draws import Draws
 from forecast.model.model import model_inputs
+from helpers import removed_added
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,16 +30,6 @@ def forecast_cli(*args):
 
 def case_bytes(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
-
-
-def removed_added(old: str, new: str):
-    removed, added = [], []
-    for line in difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=0):
-        if line.startswith("-") and not line.startswith("---"):
-            removed.append(line[1:])
-        elif line.startswith("+") and not line.startswith("+++"):
-            added.append(line[1:])
-    return removed, added
 
 
 # -- forecast edit: the diff holds only the edited value --------------------------------------------

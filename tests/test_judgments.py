@@ -7,6 +7,7 @@ import datetime as dt
 import math
 
 import numpy as np
+from helpers import with_model
 import pytest
 
 from forecast import CaseError, load_case
@@ -69,12 +70,8 @@ def test_potential_equals_pooled_normal(belarus):
         Judgment(id=f"j{i}", date=dt.date(2022, 12, 19), source="charter97-thomas-2022-12-19", quote="q", probability=str(float(1 / (1 + np.exp(-c)))), sd=s, rationale="r")
         for i, (c, s) in enumerate(zip(centres, sds))
     ]
-    case = dataclasses.replace(belarus, judgments=jud)
-    case.spec.model.judgment_shared_sd = shared
-    try:
-        model = build_model(case)
-    finally:
-        case.spec.model.judgment_shared_sd = belarus.spec.model.judgment_shared_sd
+    case = dataclasses.replace(with_model(belarus, judgment_shared_sd=shared), judgments=jud)
+    model = build_model(case)
     pot = model.compile_fn(model.logp(vars=model.potentials, sum=True), inputs=model.value_vars, on_unused_input="ignore")
     mean, sd = pooled_judgment(centres, sds, shared)
     values = []
