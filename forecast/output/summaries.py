@@ -190,11 +190,12 @@ def write_sensitivity(sens, result, folder) -> Written:
     b = summary["baseline"]
     lines = [f"# Sensitivity: {sens.question}", "", f"Baseline: **{b['probability']:.1%}** ({b['words']}).", "",
              f"Tornado (each level across its {summary['range']} range, others at their posterior draws):", "",
-             "| indicator | direction | levels | P low | P high | swing | tips up | tips down |", "|---|---|---|---|---|---|---|---|"]
-    for i in summary["indicators"]:
-        t = i["tipping_points"]
-        lines.append(f"| {i['name']} | {i['direction']} | {i['level_low']:.2f}–{i['level_high']:.2f} | {i['p_low']:.1%} | {i['p_high']:.1%} | "
-                     f"{i['swing'] * 100:.1f} pts | {t['up']['text']} | {t['down']['text']} |")
+             "| indicator | direction | levels | P low | P high | swing |", "|---|---|---|---|---|---|"]
+    lines += [f"| {i['name']} | {i['direction']} | {i['level_low']:.2f}–{i['level_high']:.2f} | {i['p_low']:.1%} | {i['p_high']:.1%} | "
+              f"{i['swing'] * 100:.1f} pts |" for i in summary["indicators"]]
+    lines += ["", "## Tipping points (what would move the forecast across a band)", ""]
+    lines += [f"- **{i['name']}**: up: {i['tipping_points']['up']['text']}; down: {i['tipping_points']['down']['text']}"
+              for i in summary["indicators"]]
     if sens.prior is not None:
         lines += ["", "## Prior sensitivity (power-scaling)", "", sens.prior.verdict]
     return summary, "\n".join(lines) + "\n"
