@@ -7,7 +7,7 @@ traceback. Commands raise; they never print errors themselves.
 Output: human-readable text goes to stdout, or to stderr when ``--json`` is given, so that stdout
 then holds exactly one JSON object. On a terminal, markdown summaries are rendered by rich; in a
 pipe or a file they are written as plain markdown, with no ANSI codes and no line breaks inserted,
-so tables stay one row a line.
+so tables stay one row a line; messages are wrapped at word boundaries on a terminal only.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class ForecastGroup(TyperGroup):
         except ForecastError as exc:
             err = Console(stderr=True, highlight=False)
             err.print("[bold red]error:[/] ", end="")
-            err.print(str(exc), markup=False, soft_wrap=True)
+            err.print(str(exc), markup=False, soft_wrap=not err.is_terminal)
             raise typer.Exit(EXIT_ERROR) from None
 
 
@@ -83,8 +83,8 @@ def show_markdown(con: Console, text: str) -> None:
 
 
 def say(con: Console, text: str) -> None:
-    """One message, never broken into lines by rich (a pipe keeps it whole)."""
-    con.print(text, soft_wrap=True)
+    """One message: wrapped at word boundaries on a terminal, one line in a pipe or a file."""
+    con.print(text, soft_wrap=not con.is_terminal)
 
 
 def emit_json(payload: dict) -> None:
