@@ -334,6 +334,16 @@ def test_run_second_case_json_summary_and_plain_output(second_cli, tmp_path):
         assert all((folder / f"{name}.{ext}").stat().st_size > 0 for ext in ("png", "svg", "pdf", "csv"))
     assert not [p for p in (tmp_path / "runs").iterdir() if p.name.endswith(".partial")]
 
+    again = json.loads(second_cli("run", "--seed", "3", "--json").stdout)  # same seed, same numbers, new folder
+    assert again["run_dir"] != data["run_dir"]
+    assert [again[k] for k in ("probability", "hdi_low", "hdi_high")] == [data[k] for k in ("probability", "hdi_low", "hdi_high")]
+
+    from forecast.model.posterior import Forecast
+    from forecast.output.summaries import summary_markdown
+
+    words = summary_markdown(Forecast.load(folder / "forecast.nc"), hdi_prob=0.8)
+    assert words.count("80 % HDI") == 2 and "90 %" not in words  # the headline and the table header
+
 
 @pytest.mark.slow
 def test_score_second_case_against_hand_worked_scores(second_cli):
