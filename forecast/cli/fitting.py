@@ -6,18 +6,19 @@ command. The command gets the case folder argument and the fitting options (``--
 runs the same steps for everyone:
 
 1. load and validate the whole case (an invalid case stops here: nothing compiled, nothing written);
-2. open a new run folder (:func:`forecast.output.run_folder.run_folder`: never overwritten, removed
-   if anything fails);
-3. call ``work`` with a :class:`FitRun`, which compiles the model and samples the baseline on first
-   use, each under a status line;
-4. add the settings, the input hash and the baseline's diagnostics to the summary and write
+2. call ``work`` with a :class:`FitRun`, which opens the new run folder
+   (:func:`forecast.output.run_folder.run_folder`: never overwritten, removed if anything fails),
+   compiles the model and samples the baseline on first use, each under a status line; so a
+   command that refuses before using them writes nothing;
+3. add the settings, the input hash and the baseline's diagnostics to the summary and write
    ``summary.json`` and ``summary.md`` once (:func:`forecast.output.summaries.write_summary`);
-5. print the summary in words, any diagnostics warnings, the run folder, and with ``--json`` the
+4. print the summary in words, any diagnostics warnings, the run folder, and with ``--json`` the
    summary as one JSON object on stdout.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 from dataclasses import asdict, dataclass, field
@@ -53,19 +54,35 @@ class FitRun:
         The validated case.
     settings : FitSettings
         Draws, warm-up, chains and seed.
-    folder : Path
-        The run folder being written (temporary until the run succeeds).
     console : rich.console.Console
         Where messages go (stderr in ``--json`` mode).
+    stack : contextlib.ExitStack
+        Holds the run folder open until the run ends.
+    out, name : Path, str
+        Where the run folder is made, and its name.
     warnings : list of str
         Diagnostics warnings to print loudly at the end.
     """
 
     case: Any
     settings: Any
-    folder: Path
     console: Console
+    stack: contextlib.ExitStack
+    out: Path
+    name: str
     warnings: list[str] = field(default_factory=list)
+
+    @cached_property
+    def run_folder(self):
+        """The :class:`~forecast.output.run_folder.RunFolder`, opened on first use."""
+        from forecast.output.run_folder import run_folder
+
+        return self.stack.enter_context(run_folder(self.out, self.name))
+
+    @property
+    def folder(self) -> Path:
+        """The run folder being written (temporary until the run succeeds)."""
+        return self.run_folder.path
 
     def status(self, text: str):
         """A status line shown while the block runs (on a terminal; nothing in a pipe)."""
@@ -129,14 +146,14 @@ def fitting_command(app: typer.Typer, name: str | None = None):
 def run_fitting(command: str, work, case_dir: Path, fit: dict, options: dict) -> None:
     """The steps every fitting command shares (see the module docstring)."""
     from forecast.model.fit import FitSettings
-    from forecast.output.run_folder import run_folder, run_name
+    from forecast.output.run_folder import run_name
     from forecast.output.summaries import write_summary
 
     con = console(fit["json_out"])
     case = load(case_dir)
     settings = FitSettings(draws=fit["draws"], tune=fit["tune"], chains=fit["chains"], seed=fit["seed"])
-    with run_folder(fit["out"], run_name(case.id, command, settings.seed)) as folder:
-        run = FitRun(case, settings, folder.path, con)
+    with contextlib.ExitStack() as stack:
+        run = FitRun(case, settings, con, stack, fit["out"], run_name(case.id, command, settings.seed))
         summary, markdown = work(run, **options)
         summary = {"command": command, **summary}
         summary.setdefault("case", case.id)
@@ -144,12 +161,13 @@ def run_fitting(command: str, work, case_dir: Path, fit: dict, options: dict) ->
         summary.setdefault("input_hash", case.input_hash())
         if "baseline" in run.__dict__ and "diagnostics" not in summary:
             summary["baseline_diagnostics"] = _diagnostics(run.baseline)
-        write_summary(folder.path, summary, markdown)
-    summary["run_dir"] = str(folder.final)
+        write_summary(run.folder, summary, markdown)
+    final = run.run_folder.final
+    summary["run_dir"] = str(final)
     show_markdown(con, markdown)
     for warning in run.warnings:
         say(con, f"[bold red]WARNING: {warning}[/]")
-    say(con, f"Written to [bold]{folder.final}[/]")
+    say(con, f"Written to [bold]{final}[/]")
     if fit["json_out"]:
         emit_json(summary)
 

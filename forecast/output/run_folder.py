@@ -2,8 +2,7 @@
 
 A run writes into a hidden temporary folder beside its destination and renames it into place only
 when everything is written (a rename within one file system is atomic). If the run fails or is
-interrupted, the temporary folder is removed and nothing appears: not even the output folder,
-when the run made it and it is still empty.
+interrupted, the temporary folder is removed and nothing appears.
 """
 
 from __future__ import annotations
@@ -40,7 +39,6 @@ def run_folder(out: str | Path, name: str) -> Iterator[RunFolder]:
     After the ``with`` block, ``.final`` holds the published folder.
     """
     out = Path(out)
-    made = [p for p in (out, *out.parents) if not p.exists()]
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".partial", dir=out))
     holder = RunFolder(tmp)
@@ -48,9 +46,6 @@ def run_folder(out: str | Path, name: str) -> Iterator[RunFolder]:
         yield holder
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
-        for folder in made:  # innermost first: the folders this run made, if still empty
-            with contextlib.suppress(OSError):
-                folder.rmdir()
         raise
     for attempt in range(1, 1000):
         final = out / (name if attempt == 1 else f"{name}-{attempt}")
