@@ -23,8 +23,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def forecast_cli(*args):
+    """``forecast ARGS``; ``edit`` with ``--no-fit`` (tests/test_cli.py checks the probability it shows)."""
+    extra = ["--no-fit"] if args and args[0] == "edit" else []
     return subprocess.run(
-        [sys.executable, "-m", "forecast", *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "forecast", *map(str, args), *extra], cwd=ROOT, capture_output=True, text=True, timeout=300
     )
 
 

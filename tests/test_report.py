@@ -234,7 +234,7 @@ def test_report_since_and_diff_commands(invoke, case_copy, tmp_path):
 
     fit = ["--draws", "200", "--tune", "200", "--chains", "2", "--seed", "5", "--out", tmp_path / "runs"]
     first = invoke("report", case_copy, *fit)
-    page = Path(first["report"]).read_text(encoding="utf-8")
+    page = (Path(first["run_dir"]) / first["report"]).read_text(encoding="utf-8")
     assert f"{100 * first['probability']:.1f} %" in page
     for key in ("probability", "contributions", "scenarios", "attribution", "tornado", "tipping", "timeline"):
         assert f'id="chart-{key}"' in page, key
@@ -252,7 +252,7 @@ def test_report_since_and_diff_commands(invoke, case_copy, tmp_path):
     parts = sum(c["part"] for c in second["since"]["changes"])
     assert abs(parts - second["since"]["total"]) < 1e-9
     assert abs(second["since"]["refit_after"] - second["probability"]) < 1e-9
-    assert 'id="changed"' in Path(second["report"]).read_text(encoding="utf-8")
+    assert 'id="changed"' in (Path(second["run_dir"]) / second["report"]).read_text(encoding="utf-8")
     d = invoke("diff", first["run_dir"], second["run_dir"], "--out", tmp_path / "runs")
     assert [c["change"] for c in d["changes"]] == [c["change"] for c in second["since"]["changes"]]
     assert Path(d["report"]).is_file() and (Path(d["run_dir"]) / "diff.json").is_file()

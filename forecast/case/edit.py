@@ -36,7 +36,7 @@ from pathlib import Path
 
 from forecast.case.checks import level_fix, multiplier_problem, parse_level, parse_weight
 from forecast.case.load import CASE_FILE, Case, load_case
-from forecast.errors import CaseError
+from forecast.errors import CaseError, ForecastError
 
 FIELDS = ("weight", "weight_spread", "level")
 """The indicator fields an edit may change."""
@@ -44,7 +44,7 @@ FIELDS = ("weight", "weight_spread", "level")
 ALIASES = {"weight": "weight", "spread": "weight_spread", "weight_spread": "weight_spread", "level": "level"}
 
 
-class EditError(ValueError):
+class EditError(ForecastError, ValueError):
     """An edit that was refused, with every reason (the case files are left unchanged)."""
 
     def __init__(self, reasons: Iterable[str]):

@@ -1,25 +1,36 @@
-"""Writing a forecast's outputs: the results file, charts, tables and a readable summary.
+"""Every command's outputs in a run folder: charts, tables, and the summary in data and in words.
 
-A run folder holds
+There is one writer per command; each writes its charts (PNG, SVG, PDF, each beside the CSV of
+its numbers) and tables into the run folder and returns ``(summary, markdown)``: the summary as
+plain JSON-ready data and the same in words. The caller (the CLI's fitting run,
+:mod:`forecast.cli.fitting`) adds the run's settings and writes both once with :func:`write_summary`
+as ``summary.json`` and ``summary.md``; nothing reads them back.
 
-- ``forecast.nc``: the posterior DataTree with the case config and input hash (reload with
-  :meth:`forecast.Forecast.load`);
-- ``probability.{png,svg,pdf}`` and ``contributions.{png,svg,pdf}``: the charts;
-- ``probability.csv``, ``contributions.csv``, ``evidence.csv``: the tables (the first two are the
-  charts' numbers);
-- ``summary.json`` (the CLI's ``--json`` object) and ``summary.md`` (the same in words).
+=================  =====================================================================
+writer             files
+=================  =====================================================================
+:func:`write_run`  ``forecast.nc``, ``probability.*``, ``contributions.*``, ``evidence.csv``
+write_scenarios    ``forecast.nc``, ``scenarios.*``, ``attribution.*``
+write_sensitivity  ``tornado.*``, ``tipping_points.*``, ``prior_sensitivity.*``, ``psense_summary.csv``
+write_timeline     ``timeline.*``
+write_scores       ``scores.*``
+write_backtest     ``calibration.*``, ``weights.*``, ``backtest.csv``
+=================  =====================================================================
 
-:func:`write_scores` and :func:`write_backtest` fill the run folders of ``forecast score`` and
-``forecast backtest`` the same way.
+Intervals are HDIs of the probability the analysis was run with (``hdi_prob``), and the words say so.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from forecast.model.draws import DEFAULT_HDI_PROB
 from forecast.model.posterior import Forecast
+
+Written = tuple[dict[str, Any], str]
+"""What every writer returns: the summary as plain data, and the same in words (markdown)."""
 
 
 def summary_markdown(result: Forecast, hdi_prob: float = DEFAULT_HDI_PROB) -> str:
@@ -35,11 +46,11 @@ def summary_markdown(result: Forecast, hdi_prob: float = DEFAULT_HDI_PROB) -> st
         f"Evidence up to {result.evidence_date}: {result.evidence_counts()}.",
         "",
         f"**P(event) = {row['mean']:.1%}**: *{row['band']}*. Median {row['median']:.1%}; "
-        f"{hdi_prob:.0%} HDI {row['hdi_low']:.1%} to {row['hdi_high']:.1%}.",
+        f"{_hdi(hdi_prob)} {row['hdi_low']:.1%} to {row['hdi_high']:.1%}.",
     ]
     if row["warning"]:
         lines += ["", f"> Caution: {row['warning']}"]
-    lines += ["", "| indicator | direction | contribution (log-odds) | 90 % HDI |", "|---|---|---|---|"]
+    lines += ["", f"| indicator | direction | contribution (log-odds) | {_hdi(hdi_prob)} |", "|---|---|---|---|"]
     lines += [
         f"| {c['name']} | {c['direction']} | {c['mean']:+.2f} | {c['hdi_low']:+.2f} to {c['hdi_high']:+.2f} |"
         for _, c in contrib.iterrows()
@@ -53,6 +64,11 @@ def summary_markdown(result: Forecast, hdi_prob: float = DEFAULT_HDI_PROB) -> st
     lines += [f"- WARNING: {w}" for w in diag.warnings]
     lines += ["", f"Inputs SHA-256 {result.input_hash}."]
     return "\n".join(lines) + "\n"
+
+
+def _hdi(prob: float) -> str:
+    """``90 % HDI`` for ``prob = 0.9``."""
+    return f"{prob * 100:g} % HDI"
 
 
 def write_chart(folder: Path, name: str, fig, data=None) -> None:
@@ -71,16 +87,15 @@ def write_chart(folder: Path, name: str, fig, data=None) -> None:
         data.to_csv(folder / f"{name}.csv", index=data.index.name is not None)
 
 
-def write_summary(folder: Path, summary: dict, markdown: str) -> dict:
-    """Write ``summary.json`` and ``summary.md`` into ``folder`` and return ``summary``."""
+def write_summary(folder: Path, summary: dict, markdown: str) -> None:
+    """Write ``summary.json`` and ``summary.md`` into ``folder`` (once per run)."""
     folder = Path(folder)
     (folder / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
     (folder / "summary.md").write_text(markdown, encoding="utf-8")
-    return summary
 
 
-def write_outputs(result: Forecast, case, folder: Path, hdi_prob: float = DEFAULT_HDI_PROB) -> dict:
-    """Write every output of a fitted case into ``folder`` and return the summary dict."""
+def write_run(result: Forecast, case, folder: Path, hdi_prob: float = DEFAULT_HDI_PROB) -> Written:
+    """``forecast run``: the results file, the probability and contributions charts, the evidence table."""
     from forecast.output.charts import posterior as charts
 
     folder = Path(folder)
@@ -91,39 +106,34 @@ def write_outputs(result: Forecast, case, folder: Path, hdi_prob: float = DEFAUL
     ):
         write_chart(folder, name, plot(result, hdi_prob=hdi_prob), data(result, hdi_prob=hdi_prob))
     case.readings_table().to_csv(folder / "evidence.csv")
-    return write_summary(folder, result.to_dict(hdi_prob), summary_markdown(result, hdi_prob))
+    return result.to_dict(hdi_prob), summary_markdown(result, hdi_prob)
 
 
-def write_scores(result, case, settings, folder: Path) -> tuple[dict, str]:
-    """Chart ``scores`` (+ CSV) and the summaries of :func:`forecast.analysis.backtest.score_over_time`."""
-    from dataclasses import asdict
-
+def write_scores(result, case, folder: Path) -> Written:
+    """``forecast score``: chart ``scores`` (+ CSV) of :func:`forecast.analysis.backtest.score_over_time`."""
     from forecast.output.charts.evidence import plot_scores, scores_data
 
     folder = Path(folder)
     q = case.spec.question
-    summary = {"case": case.id, "question": q.text, **result.summary(), "settings": asdict(settings)}
+    summary = {"case": case.id, "question": q.text, **result.summary()}
     write_chart(folder, "scores", plot_scores(result, title=case.spec.case.title), scores_data(result))
     lines = [f"# {case.spec.case.title}: scores", "", f"**{q.text}** Outcome: **{result.outcome}**.", "",
              "| as of | readings | judgments | P(event) | Brier | log score |", "|---|---|---|---|---|---|"]
     lines += [f"| {r['date']} | {r['readings']} | {r['judgments']} | {r['p']:.1%} | {r['brier']:.3f} | {r['log_score']:.3f} |" for r in summary["rows"]]
     lines += ["", f"Mean over the {summary['n_dates']} evidence dates: Brier **{summary['brier']:.3f}**, log score **{summary['log_score']:.3f}** "
               "(Brier 0 is perfect and 0.25 is a constant 50 %; log score 0 is perfect and -0.693 is a constant 50 %)."]
-    markdown = "\n".join(lines) + "\n"
-    return write_summary(folder, summary, markdown), markdown
+    return summary, "\n".join(lines) + "\n"
 
 
-def write_backtest(bt, full: Forecast, case, settings, folder: Path, *, bins: int = 5) -> tuple[dict, str]:
-    """Charts ``calibration`` and ``weights`` (+ CSVs), ``backtest.csv`` and the summaries of a leave-one-out backtest.
+def write_backtest(bt, full: Forecast, case, folder: Path, *, bins: int = 5) -> Written:
+    """``forecast backtest``: charts ``calibration`` and ``weights`` (+ CSVs) and ``backtest.csv``.
 
     ``full`` is the fit on every reference case, whose weights' prior and posterior are charted.
     """
-    from dataclasses import asdict
-
     from forecast.output.charts import evidence as ec
 
     folder = Path(folder)
-    summary = {"case": case.id, **bt.summary(), "settings": {**asdict(settings), "bins": bins}}
+    summary = {"case": case.id, **bt.summary(), "bins": bins}
     bt.table.to_csv(folder / "backtest.csv", index=False)
     weights = ec.weights_learned_data(full)
     write_chart(folder, "calibration", ec.plot_calibration(bt, bins=bins, title=case.spec.case.title), ec.calibration_data(bt, bins))
@@ -135,14 +145,13 @@ def write_backtest(bt, full: Forecast, case, settings, folder: Path, *, bins: in
     for name, label in (("model", "model (weights learned)"), ("base_rate", "base rate alone"), ("equal_weights", "all weights equal"), ("stated_weights", "analyst's stated weights, no reference cases")):
         lines.append(f"| {label} | {summary[f'brier_{name}']:.3f} | {summary[f'log_score_{name}']:.3f} |")
     lines += ["", f"The model **{verdict}** the base rate alone on these cases.", "",
-              "| indicator | prior median | posterior median | posterior / prior 90 % width |", "|---|---|---|---|"]
+              "| indicator | prior median | posterior median | posterior / prior central 90 % width |", "|---|---|---|---|"]
     lines += [f"| {r['name']} | {r['prior_median']:.2f} | {r['posterior_median']:.2f} | {r['width_ratio']:.2f} |" for _, r in weights.iterrows()]
-    markdown = "\n".join(lines) + "\n"
-    return write_summary(folder, summary, markdown), markdown
+    return summary, "\n".join(lines) + "\n"
 
 
-def write_scenarios(report, folder, baseline=None) -> dict[str, Any]:
-    """Charts ``scenarios`` and ``attribution`` (+ CSVs), ``summary.json``, ``summary.md``; returns the summary."""
+def write_scenarios(report, folder, baseline=None) -> Written:
+    """``forecast scenarios``: charts ``scenarios`` and ``attribution`` (+ CSVs), and the baseline's results file."""
     from forecast.output.charts import whatif as wc
 
     folder = Path(folder)
@@ -153,8 +162,8 @@ def write_scenarios(report, folder, baseline=None) -> dict[str, Any]:
     summary = report.to_dict()
     b = summary["baseline"]
     lines = [f"# Scenarios: {report.question}", "",
-             f"Baseline: **{b['probability']:.1%}** ({b['words']}), {report.hdi_prob:.0%} HDI {b['hdi_low']:.1%}–{b['hdi_high']:.1%}.", "",
-             "| scenario | P | interval | words | difference | path |", "|---|---|---|---|---|---|"]
+             f"Baseline: **{b['probability']:.1%}** ({b['words']}), {_hdi(report.hdi_prob)} {b['hdi_low']:.1%}–{b['hdi_high']:.1%}.", "",
+             f"| scenario | P | {_hdi(report.hdi_prob)} | words | difference | path |", "|---|---|---|---|---|---|"]
     for s in summary["scenarios"]:
         lines.append(f"| {s['name']} | {s['probability']:.1%} | {s['hdi_low']:.1%}–{s['hdi_high']:.1%} | {s['words']} | "
                      f"{s['difference'] * 100:+.1f} pts | {s['path']} |")
@@ -162,11 +171,11 @@ def write_scenarios(report, folder, baseline=None) -> dict[str, Any]:
     for s in summary["scenarios"]:
         lines.append(f"- **{s['name']}** ({s['difference'] * 100:+.1f} pts): "
                      + "; ".join(f"{a['change']} {a['difference'] * 100:+.1f}" for a in s["attribution"]))
-    return write_summary(folder, summary, "\n".join(lines) + "\n")
+    return summary, "\n".join(lines) + "\n"
 
 
-def write_sensitivity(sens, result, folder) -> dict[str, Any]:
-    """Charts ``tornado``, ``tipping_points``, ``prior_sensitivity`` (+ CSVs) and the summaries."""
+def write_sensitivity(sens, result, folder) -> Written:
+    """``forecast sensitivity``: charts ``tornado``, ``tipping_points``, ``prior_sensitivity`` (+ CSVs)."""
     from forecast.output.charts import whatif as wc
 
     folder = Path(folder)
@@ -181,24 +190,25 @@ def write_sensitivity(sens, result, folder) -> dict[str, Any]:
     b = summary["baseline"]
     lines = [f"# Sensitivity: {sens.question}", "", f"Baseline: **{b['probability']:.1%}** ({b['words']}).", "",
              f"Tornado (each level across its {summary['range']} range, others at their posterior draws):", "",
-             "| indicator | direction | levels | P low | P high | swing | tips up | tips down |", "|---|---|---|---|---|---|---|---|"]
-    for i in summary["indicators"]:
-        t = i["tipping_points"]
-        lines.append(f"| {i['name']} | {i['direction']} | {i['level_low']:.2f}–{i['level_high']:.2f} | {i['p_low']:.1%} | {i['p_high']:.1%} | "
-                     f"{i['swing'] * 100:.1f} pts | {t['up']['text']} | {t['down']['text']} |")
+             "| indicator | direction | levels | P low | P high | swing |", "|---|---|---|---|---|---|"]
+    lines += [f"| {i['name']} | {i['direction']} | {i['level_low']:.2f}–{i['level_high']:.2f} | {i['p_low']:.1%} | {i['p_high']:.1%} | "
+              f"{i['swing'] * 100:.1f} pts |" for i in summary["indicators"]]
+    lines += ["", "## Tipping points (what would move the forecast across a band)", ""]
+    lines += [f"- **{i['name']}**: up: {i['tipping_points']['up']['text']}; down: {i['tipping_points']['down']['text']}"
+              for i in summary["indicators"]]
     if sens.prior is not None:
         lines += ["", "## Prior sensitivity (power-scaling)", "", sens.prior.verdict]
-    return write_summary(folder, summary, "\n".join(lines) + "\n")
+    return summary, "\n".join(lines) + "\n"
 
 
-def write_timeline(tl, folder) -> dict[str, Any]:
-    """Chart ``timeline`` (+ CSV) and the summaries."""
+def write_timeline(tl, folder) -> Written:
+    """``forecast timeline``: chart ``timeline`` (+ CSV)."""
     from forecast.output.charts import whatif as wc
 
     folder = Path(folder)
     write_chart(folder, "timeline", wc.plot_timeline(tl), wc.timeline_data(tl))
     summary = tl.to_dict()
-    lines = [f"# Timeline: {tl.question}", "", "| as of | readings | P | interval | words |", "|---|---|---|---|---|"]
+    lines = [f"# Timeline: {tl.question}", "", f"| as of | readings | P | {_hdi(tl.hdi_prob)} | words |", "|---|---|---|---|---|"]
     for d in summary["dates"]:
         lines.append(f"| {d['date']} | {d['readings']} | {d['probability']:.1%} | {d['hdi_low']:.1%}–{d['hdi_high']:.1%} | {d['words']} |")
-    return write_summary(folder, summary, "\n".join(lines) + "\n")
+    return summary, "\n".join(lines) + "\n"

@@ -10,6 +10,6 @@ The pages load nothing from outside the file: styles are inline, charts are inli
 only URLs are the sources' links, which a reader follows by choice.
 """
 
-from forecast.output.report.html import render_diff, render_report, write_diff, write_report
+from forecast.output.report.html import fill_report_folder, render_diff, render_report, write_diff, write_report
 
-__all__ = ["render_diff", "render_report", "write_diff", "write_report"]
+__all__ = ["fill_report_folder", "render_diff", "render_report", "write_diff", "write_report"]

@@ -168,12 +168,20 @@ def write_report(result, case=None, out: str | Path = "runs", *, scenarios=None,
     """
     from forecast.output.run_folder import run_folder, run_name
 
-    html = render_report(result, case, scenarios=scenarios, sensitivity=sensitivity, timeline=timeline, diff=diff, hdi_prob=hdi_prob)
     seed = result.config.get("fit", {}).get("seed", 0) if seed is None else seed
     with run_folder(out, run_name(result.config["case"]["id"], "report", seed)) as folder:
-        (folder.path / REPORT_FILE).write_text(html, encoding="utf-8")
-        result.save(folder.path / "forecast.nc")
+        fill_report_folder(folder.path, result, case, scenarios=scenarios, sensitivity=sensitivity, timeline=timeline,
+                           diff=diff, hdi_prob=hdi_prob)
     return folder.final / REPORT_FILE
+
+
+def fill_report_folder(folder: Path, result, case=None, *, scenarios=None, sensitivity=None, timeline=None, diff=None,
+                       hdi_prob: float = DEFAULT_HDI_PROB) -> Path:
+    """Write ``report.html`` and ``forecast.nc`` into ``folder`` (a run folder being written); return the HTML's path."""
+    html = render_report(result, case, scenarios=scenarios, sensitivity=sensitivity, timeline=timeline, diff=diff, hdi_prob=hdi_prob)
+    (Path(folder) / REPORT_FILE).write_text(html, encoding="utf-8")
+    result.save(Path(folder) / "forecast.nc")
+    return Path(folder) / REPORT_FILE
 
 
 def render_diff(diff, *, title: str | None = None) -> str:
