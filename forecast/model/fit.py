@@ -42,10 +42,14 @@ class FitSettings:
 
 
 def compile_case(case: Case):
-    """Compile the nutpie model of ``case`` (the slow step; reuse it with ``with_data``)."""
-    import nutpie
+    """Compile the nutpie model of ``case`` (reuse it with ``with_data``).
 
-    return nutpie.compile_pymc_model(build_model(case))
+    The sampler's machine code comes from the compile cache (:mod:`forecast.model.compile`) when a
+    model of the same structure was compiled before, in any process; the first time takes a while.
+    """
+    from forecast.model.compile import compile_model
+
+    return compile_model(build_model(case))
 
 
 def draw(compiled, inputs: dict, settings: FitSettings, *, progress: bool = False):
@@ -55,7 +59,7 @@ def draw(compiled, inputs: dict, settings: FitSettings, *, progress: bool = Fals
     """
     import nutpie
 
-    return nutpie.sample(
+    tree = nutpie.sample(
         compiled.with_data(**inputs),
         draws=settings.draws,
         tune=settings.tune,
@@ -64,7 +68,27 @@ def draw(compiled, inputs: dict, settings: FitSettings, *, progress: bool = Fals
         seed=settings.seed,
         save_warmup=False,
         progress_bar=progress,
+        store_unconstrained=True,
     )
+    _remember(compiled, tree)
+    return tree
+
+
+_RECENT: dict = {}
+"""id of a compiled model -> (weak reference to it, its latest fit): what :func:`resample` warms from."""
+
+
+def _remember(compiled, tree) -> None:
+    import weakref
+
+    for key in [k for k, (ref, _) in _RECENT.items() if ref() is None]:
+        del _RECENT[key]
+    _RECENT[id(compiled)] = (weakref.ref(compiled), tree)
+
+
+def _recent(compiled):
+    ref, tree = _RECENT.get(id(compiled), (lambda: None, None))
+    return tree if ref() is compiled else None
 
 
 def sample(compiled, case: Case, settings: FitSettings, *, progress: bool = True) -> Forecast:
@@ -86,7 +110,7 @@ def sample(compiled, case: Case, settings: FitSettings, *, progress: bool = True
     inputs = model_inputs(case)
     tree = draw(compiled, inputs, settings, progress=progress)
     stats = tree["sample_stats"].to_dataset()
-    stats = stats.drop_vars([v for v in stats.data_vars if stats[v].dtype == object])
+    stats = stats.drop_vars([v for v in stats.data_vars if stats[v].dtype == object or v == "unconstrained_draw"])
     coords = data_coords(case)
     dims = {k: (DATA_DIMS[k],) if DATA_DIMS[k] else () for k in inputs}
     constant = xr.Dataset(
@@ -131,3 +155,88 @@ def fit(case: Case, settings: FitSettings | None = None, *, progress: bool = Tru
     settings = settings or FitSettings()
     return sample(compile_case(case), case, settings, progress=progress)
 
+
+
+WARM_TUNE = 100
+"""Warm-up draws per chain of a warm-started re-sample (the step size and start points are known)."""
+
+
+def resample(compiled, inputs: dict, settings: FitSettings, *, warm_from=None, min_ess: float = 200.0, safety: float = 2.0):
+    """Re-sample an edited case fast: warm-started from a fit in hand, with only the draws it needs.
+
+    From ``warm_from`` (a DataTree this function returned, or any nutpie fit of the same compiled
+    model) it takes each chain's final step size as the initial step size, each chain's last
+    unconstrained draw as its start point (when stored, as this function stores them), and the
+    effective sample size per draw of its slowest variable, ``e``. It then draws
+    ``ceil(safety * min_ess / (chains * e))`` per chain (at least 100, at most ``settings.draws``)
+    after :data:`WARM_TUNE` warm-up draws. Without ``warm_from`` it samples as ``settings`` say.
+
+    Parameters
+    ----------
+    compiled : nutpie compiled model
+    inputs : dict
+        Model inputs (:func:`forecast.model.model.model_inputs`).
+    settings : FitSettings
+        Chains and seed; ``draws`` and ``tune`` are the upper limits.
+    warm_from : xarray.DataTree, optional
+        Default: the latest fit of ``compiled`` in this process (every fit goes through :func:`draw`).
+    min_ess : float
+        Effective sample size the draws should reach.
+    safety : float
+        Factor on the draws the fit in hand says are needed.
+
+    Returns
+    -------
+    xarray.DataTree
+        nutpie's result (posterior, sample_stats with ``unconstrained_draw``), usable as the next
+        ``warm_from``.
+    """
+    import dataclasses
+    import math
+
+    import numpy as np
+    import nutpie
+
+    draws, tune, extra = settings.draws, settings.tune, {}
+    model = compiled.with_data(**inputs)
+    warm_from = warm_from if warm_from is not None else _recent(compiled)
+    stats = None if warm_from is None else warm_from["sample_stats"]
+    if stats is not None and "step_size" in stats:
+        tune = min(tune, WARM_TUNE)
+        extra["initial_step"] = float(np.asarray(stats["step_size"])[:, -1].mean())
+        per_draw = _ess_per_draw(warm_from)
+        if per_draw > 0:
+            draws = int(min(draws, max(100, math.ceil(safety * min_ess / (settings.chains * per_draw)))))
+        if "unconstrained_draw" in stats:
+            starts = np.asarray(stats["unconstrained_draw"])[:, -1, :]
+
+            def start(seed, _starts=starts):
+                return _starts[np.random.default_rng(seed).integers(len(_starts))].copy()
+
+            model = dataclasses.replace(model, initial_point_func=start)
+    tree = nutpie.sample(
+        model, draws=draws, tune=tune, chains=settings.chains, cores=min(settings.chains, 2), seed=settings.seed,
+        save_warmup=False, progress_bar=False, store_unconstrained=True, **extra,
+    )
+    _remember(compiled, tree)
+    return tree
+
+
+def _ess_per_draw(tree) -> float:
+    """The smallest bulk effective sample size per draw over the posterior's variables (0 if unknown)."""
+    import numpy as np
+    from arviz_stats.base import array_stats
+
+    post = tree["posterior"]
+    n = post.sizes["chain"] * post.sizes["draw"]
+    ess = [np.min(array_stats.ess(np.asarray(post[v]), chain_axis=0, draw_axis=1)) for v in post.data_vars]
+    low = float(np.nanmin(ess)) if ess else 0.0
+    return low / n if np.isfinite(low) else 0.0
+
+
+def flat_draws(tree, names) -> dict:
+    """Posterior draws of ``names`` from a DataTree, chains stacked on the first axis."""
+    import numpy as np
+
+    post = tree["posterior"]
+    return {v: np.asarray(post[v]).reshape(-1, *post[v].shape[2:]) for v in names}
