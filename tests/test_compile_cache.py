@@ -256,3 +256,47 @@ def test_concurrent_first_compiles_share_one_entry(tmp_path):
     third = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     assert third.stdout.split() == ["1", "1"], third.stderr
     assert not list(Path(tmp_path).glob("*.tmp.*"))
+
+
+# -- the editor's re-sampling fallback: warm-started, only the draws it needs ---------------------------
+@pytest.mark.slow
+def test_resample_reads_nutpies_raw_trace_as_its_datatree_does(compiled, belarus):
+    import forecast.model.fit as fit
+    from forecast.model.model import model_inputs
+
+    settings = fit.FitSettings(**SETTINGS)
+    fit._RECENT.clear()  # nothing in hand: a cold sample with the full settings
+    cold = fit.resample(compiled, model_inputs(belarus), settings)
+    fit._RECENT.clear()
+    tree = fit.draw(compiled, model_inputs(belarus), settings)
+    for v in ("base", "weight", "level", "contribution", "p"):
+        assert np.array_equal(cold.posterior[v], np.asarray(tree["posterior"][v]))
+    assert np.array_equal(cold.step_size, np.asarray(tree["sample_stats"]["step_size"])[:, -1])
+    assert np.array_equal(cold.last_point, np.asarray(tree["sample_stats"]["unconstrained_draw"])[:, -1, :])
+    assert fit.flat_draws(cold, ["weight"])["weight"].shape == (2 * SETTINGS["draws"], len(belarus.indicators))
+
+
+@pytest.mark.slow
+def test_warm_resample_draws_what_the_ess_needs_and_agrees_with_a_long_fit(compiled, belarus):
+    import arviz as az
+
+    import forecast.model.fit as fit
+    from forecast.model.model import model_inputs
+
+    settings = fit.FitSettings(draws=1000, tune=300, chains=2, seed=5)
+    hand = fit.draw(compiled, model_inputs(belarus), settings)
+    ess = az.ess(hand["sample_stats"].to_dataset()[["unconstrained_draw"]])["unconstrained_draw"].values.min()
+    per_draw = ess / 2000
+    inputs = model_inputs(belarus)
+    inputs = {**inputs, **{k: inputs[k][:-4] for k in ("reading_indicator", "reading_level", "reading_sd")}}
+    warm = fit.resample(compiled, inputs, settings, warm_from=hand, min_ess=150)
+    expected = max(100, int(np.ceil(2 * 150 / (2 * per_draw))))
+    assert warm.posterior["p"].shape == (2, expected)
+    # a later call warms from this one by default, and keeps its ESS per draw
+    again = fit.resample(compiled, model_inputs(belarus), settings, min_ess=150)
+    assert again.ess_per_draw == warm.ess_per_draw and again.posterior["p"].shape == (2, expected)
+    long = fit.draw(compiled, inputs, fit.FitSettings(draws=3000, tune=1000, chains=2, seed=6))
+    p_long = np.asarray(long["posterior"]["p"]).ravel()
+    p_warm = warm.posterior["p"].ravel()
+    se = p_long.std() / np.sqrt(150)  # the warm draws' target ESS; the long fit's own error is smaller
+    assert abs(p_warm.mean() - p_long.mean()) < 4 * se

@@ -161,15 +161,37 @@ WARM_TUNE = 100
 """Warm-up draws per chain of a warm-started re-sample (the step size and start points are known)."""
 
 
-def resample(compiled, inputs: dict, settings: FitSettings, *, warm_from=None, min_ess: float = 200.0, safety: float = 2.0):
+@dataclass(frozen=True)
+class Resampled:
+    """The draws of :func:`resample`, kept as plain arrays (no DataTree is built).
+
+    Attributes
+    ----------
+    posterior : dict of str to numpy.ndarray
+        Each stored variable, shape ``(chain, draw, ...)``.
+    step_size : numpy.ndarray
+        Each chain's final step size.
+    last_point : numpy.ndarray
+        Each chain's last draw on the unconstrained scale, shape ``(chain, n_dim)``.
+    ess_per_draw : float
+        Bulk effective sample size per draw of the slowest parameter, from the fit it warmed from.
+    """
+
+    posterior: dict
+    step_size: object
+    last_point: object
+    ess_per_draw: float
+
+
+def resample(compiled, inputs: dict, settings: FitSettings, *, warm_from=None, min_ess: float = 200.0, safety: float = 2.0) -> Resampled:
     """Re-sample an edited case fast: warm-started from a fit in hand, with only the draws it needs.
 
-    From ``warm_from`` (a DataTree this function returned, or any nutpie fit of the same compiled
-    model) it takes each chain's final step size as the initial step size, each chain's last
-    unconstrained draw as its start point (when stored, as this function stores them), and the
-    effective sample size per draw of its slowest variable, ``e``. It then draws
-    ``ceil(safety * min_ess / (chains * e))`` per chain (at least 100, at most ``settings.draws``)
-    after :data:`WARM_TUNE` warm-up draws. Without ``warm_from`` it samples as ``settings`` say.
+    From ``warm_from`` it takes each chain's final step size as the initial step size, the chains'
+    last unconstrained draws as start points, and the effective sample size per draw of the slowest
+    parameter, ``e``. It then draws ``ceil(safety * min_ess / (chains * e))`` per chain (at least
+    100, at most ``settings.draws``) after :data:`WARM_TUNE` warm-up draws, so that the draws'
+    effective sample size is about ``safety * min_ess``. Without a fit in hand it samples as
+    ``settings`` say. nutpie's raw trace is read straight into arrays.
 
     Parameters
     ----------
@@ -178,8 +200,9 @@ def resample(compiled, inputs: dict, settings: FitSettings, *, warm_from=None, m
         Model inputs (:func:`forecast.model.model.model_inputs`).
     settings : FitSettings
         Chains and seed; ``draws`` and ``tune`` are the upper limits.
-    warm_from : xarray.DataTree, optional
-        Default: the latest fit of ``compiled`` in this process (every fit goes through :func:`draw`).
+    warm_from : Resampled or xarray.DataTree, optional
+        Default: the latest fit of ``compiled`` in this process (every fit goes through :func:`draw`
+        or this function).
     min_ess : float
         Effective sample size the draws should reach.
     safety : float
@@ -187,9 +210,7 @@ def resample(compiled, inputs: dict, settings: FitSettings, *, warm_from=None, m
 
     Returns
     -------
-    xarray.DataTree
-        nutpie's result (posterior, sample_stats with ``unconstrained_draw``), usable as the next
-        ``warm_from``.
+    Resampled
     """
     import dataclasses
     import math
@@ -199,44 +220,84 @@ def resample(compiled, inputs: dict, settings: FitSettings, *, warm_from=None, m
 
     draws, tune, extra = settings.draws, settings.tune, {}
     model = compiled.with_data(**inputs)
-    warm_from = warm_from if warm_from is not None else _recent(compiled)
-    stats = None if warm_from is None else warm_from["sample_stats"]
-    if stats is not None and "step_size" in stats:
+    warm = _warm_info(warm_from if warm_from is not None else _recent(compiled))
+    per_draw = 0.0
+    if warm is not None:
+        steps, points, per_draw = warm
         tune = min(tune, WARM_TUNE)
-        extra["initial_step"] = float(np.asarray(stats["step_size"])[:, -1].mean())
-        per_draw = _ess_per_draw(warm_from)
+        extra["initial_step"] = float(np.mean(steps))
         if per_draw > 0:
             draws = int(min(draws, max(100, math.ceil(safety * min_ess / (settings.chains * per_draw)))))
-        if "unconstrained_draw" in stats:
-            starts = np.asarray(stats["unconstrained_draw"])[:, -1, :]
+        if points is not None:
 
-            def start(seed, _starts=starts):
-                return _starts[np.random.default_rng(seed).integers(len(_starts))].copy()
+            def start(seed, _points=points):
+                return np.array(_points[np.random.default_rng(seed).integers(len(_points))], dtype=float)
 
             model = dataclasses.replace(model, initial_point_func=start)
-    tree = nutpie.sample(
+    raw = nutpie.sample(
         model, draws=draws, tune=tune, chains=settings.chains, cores=min(settings.chains, 2), seed=settings.seed,
-        save_warmup=False, progress_bar=False, store_unconstrained=True, **extra,
+        save_warmup=False, progress_bar=False, store_unconstrained=True, return_raw_trace=True, **extra,
     )
-    _remember(compiled, tree)
-    return tree
+    out = _from_raw(raw, per_draw)
+    _remember(compiled, out)
+    return out
 
 
-def _ess_per_draw(tree) -> float:
-    """The smallest bulk effective sample size per draw over the posterior's variables (0 if unknown)."""
+def _from_raw(raw, ess_per_draw: float) -> Resampled:
+    """The kept draws, final step sizes and last unconstrained points of nutpie's raw (arrow) trace."""
+    import numpy as np
+    import pyarrow
+
+    def column(batch, name, rows):
+        col = batch.column(name)
+        meta = col.field.metadata or {}
+        shape = [int(x) for x in meta[b"shape"].decode().split(",")] if meta.get(b"shape") else []
+        col = pyarrow.array(col)
+        values = col.flatten() if hasattr(col, "flatten") else col
+        return values.to_numpy(False).reshape(len(col), *shape)[rows]
+
+    draw_batches, stat_batches = raw.get_arrow_trace()
+    posterior, steps, last = {}, [], []
+    for d, st in zip(draw_batches, stat_batches):
+        kept = ~pyarrow.array(st.column("tuning")).to_numpy(False).astype(bool)
+        for name in d.column_names:
+            posterior.setdefault(name, []).append(column(d, name, kept))
+        steps.append(column(st, "step_size", kept)[-1])
+        last.append(column(st, "unconstrained_draw", kept)[-1])
+    posterior = {k: np.stack(v) for k, v in posterior.items()}
+    ess = ess_per_draw if ess_per_draw > 0 else _ess_per_draw(np.stack([column(st, "unconstrained_draw", slice(None)) for st in stat_batches]))
+    return Resampled(posterior, np.array(steps), np.array(last), ess)
+
+
+def _warm_info(fit):
+    """(final step sizes, last unconstrained points or None, ESS per draw) of a fit, or None."""
+    import numpy as np
+
+    if isinstance(fit, Resampled):
+        return fit.step_size, fit.last_point, fit.ess_per_draw
+    if fit is None or "step_size" not in fit["sample_stats"]:
+        return None
+    stats = fit["sample_stats"]
+    points = np.asarray(stats["unconstrained_draw"])[:, -1, :] if "unconstrained_draw" in stats else None
+    sample = np.asarray(stats["unconstrained_draw"]) if points is not None else np.concatenate(
+        [np.asarray(v).reshape(*v.shape[:2], -1) for v in fit["posterior"].to_dataset().data_vars.values()], axis=2
+    )
+    return np.asarray(stats["step_size"])[:, -1], points, _ess_per_draw(sample)
+
+
+def _ess_per_draw(sample) -> float:
+    """The smallest bulk effective sample size per draw over the last axis of ``(chain, draw, k)`` (0 if unknown)."""
     import numpy as np
     from arviz_stats.base import array_stats
 
-    post = tree["posterior"]
-    n = post.sizes["chain"] * post.sizes["draw"]
-    ess = [np.min(array_stats.ess(np.asarray(post[v]), chain_axis=0, draw_axis=1)) for v in post.data_vars]
-    low = float(np.nanmin(ess)) if ess else 0.0
-    return low / n if np.isfinite(low) else 0.0
+    sample = np.moveaxis(np.asarray(sample, dtype=float), 2, 0)
+    low = float(np.nanmin(array_stats.ess(sample, chain_axis=-2, draw_axis=-1)))
+    return low / (sample.shape[1] * sample.shape[2]) if np.isfinite(low) else 0.0
 
 
-def flat_draws(tree, names) -> dict:
-    """Posterior draws of ``names`` from a DataTree, chains stacked on the first axis."""
+def flat_draws(fit, names) -> dict:
+    """Posterior draws of ``names`` from a :class:`Resampled` or a DataTree, chains stacked on the first axis."""
     import numpy as np
 
-    post = tree["posterior"]
-    return {v: np.asarray(post[v]).reshape(-1, *post[v].shape[2:]) for v in names}
+    post = fit.posterior if isinstance(fit, Resampled) else {v: np.asarray(fit["posterior"][v]) for v in names}
+    return {v: np.asarray(post[v]).reshape(-1, *np.shape(post[v])[2:]) for v in names}
