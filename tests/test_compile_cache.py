@@ -107,6 +107,28 @@ def test_cli_cache_commands(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_cli_warmup_compiles_each_case_without_sampling(second_case, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    import forecast.model.fit
+    from forecast.cli import app
+
+    seen = []
+    monkeypatch.setattr(forecast.model.fit, "compile_case", lambda case: seen.append(case.id))
+    monkeypatch.setattr(forecast.model.fit, "draw", lambda *a, **k: pytest.fail("warmup sampled"))
+    res = CliRunner().invoke(app, ["warmup", str(second_case), str(BELARUS)])
+    assert res.exit_code == 0, res.output
+    assert seen == ["harbour_strike", "belarus"] and res.output.count("compiled ") == 2
+    seen.clear()
+    monkeypatch.chdir(second_case.parents[1])  # ./data holds the second case only
+    res = CliRunner().invoke(app, ["warmup"])
+    assert res.exit_code == 0 and seen == ["harbour_strike"]
+    (tmp_path / "empty").mkdir()
+    monkeypatch.chdir(tmp_path / "empty")
+    res = CliRunner().invoke(app, ["warmup"])
+    assert res.exit_code == 2 and "no case folders" in res.output
+
+
 # -- compiling: slow -----------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def cache_env(tmp_path_factory):
