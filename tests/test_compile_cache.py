@@ -69,12 +69,13 @@ def test_cache_dir_moves_with_the_environment_and_clear_deletes_only_its_files(t
     assert cc.cache_dir() == tmp_path
     (tmp_path / "string.forecast_logp-abc.py312.nbi").write_bytes(b"x" * 10)
     (tmp_path / "string.forecast_logp-abc.py312.1.nbc").write_bytes(b"y" * 30)
-    (tmp_path / "abc.ok").write_text("{}")
+    (tmp_path / f"{'ab' * 32}.ok").write_text("{}")
     (tmp_path / "notes.txt").write_text("the user's own file")
+    (tmp_path / "looks.ok").write_text("the user's own file too")
     info = cc.cache_info()
     assert (info["entries"], info["files"], info["bytes"], info["path"]) == (1, 3, 42, str(tmp_path))
     assert cc.clear_cache() == 3
-    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["looks.ok", "notes.txt"]
     monkeypatch.delenv(cc.CACHE_ENV)
     assert "forecast" in str(cc.cache_dir())
 
@@ -98,7 +99,7 @@ def test_cli_cache_commands(tmp_path, monkeypatch):
     from forecast.cli import app
 
     monkeypatch.setenv("FORECAST_CACHE_DIR", str(tmp_path))
-    (tmp_path / "k.ok").write_text("{}")
+    (tmp_path / f"{'cd' * 32}.ok").write_text("{}")
     res = CliRunner().invoke(app, ["cache", "info", "--json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["entries"] == 1

@@ -69,7 +69,11 @@ def cache_dir() -> Path:
 
 
 def _entry_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.glob("*") if p.is_file() and (p.name.startswith(PREFIX) or p.suffix == ".ok"))
+    def ours(p: Path) -> bool:
+        is_manifest = p.suffix == ".ok" and len(p.stem) == 64 and all(c in "0123456789abcdef" for c in p.stem)
+        return p.is_file() and (p.name.startswith(PREFIX) or is_manifest)
+
+    return sorted(p for p in folder.glob("*") if ours(p))
 
 
 def cache_info() -> dict:
@@ -430,7 +434,7 @@ def _load_or_build(key: str, sources: tuple[str, str], logp_inner, expand_inner)
             out.append(numba.cfunc(sig, cache=True)(fn))
         finally:
             del _KEYS[fn]
-    if not hit:
+    if not hit or any(f.cache_hits == 0 for f in out):
         _, files = _entry(folder, key)
         if not any(p.suffix == ".nbc" for p in files):
             log.warning("forecast: numba did not cache the compiled sampler; the next process compiles it again")
