@@ -2,6 +2,14 @@
 
 The sampler is nutpie's NUTS (numba backend). With the same case, settings and seed, the draws are
 identical: nutpie seeds chain ``c`` from ``seed`` deterministically and each chain runs on its own.
+Compiling goes through the compile cache (:mod:`forecast.model.compile`), whose draws are
+bit-identical to stock nutpie's.
+
+:func:`resample` is the editor's fast re-sample: warm-started from the latest fit of the same
+compiled model (its final step sizes and last unconstrained draws), it keeps
+``n = max(100, ceil(safety * min_ess / (chains * e)))`` draws per chain after :data:`WARM_TUNE`
+warm-up draws, where ``e`` is the smallest bulk effective sample size per draw of that fit, so
+the new draws' effective sample size is about ``safety * min_ess``.
 """
 
 from __future__ import annotations
