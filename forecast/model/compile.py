@@ -128,7 +128,8 @@ def compile_model(model, *, var_names=None):
         try:
             return _compile_cached(model, var_names)
         except Exception as exc:  # noqa: BLE001 - any failure: compile normally, never crash
-            log.warning(f"forecast: compile cache not used ({type(exc).__name__}: {exc}); compiling normally")
+            first = (str(exc).strip().splitlines() or [""])[0][:200]
+            log.warning(f"forecast: compile cache not used ({type(exc).__name__}: {first}); compiling normally")
     return stock_compile(model, var_names=var_names)
 
 
