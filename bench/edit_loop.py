@@ -14,7 +14,14 @@ first compile, the saved case's first sample) are reported apart and not in the 
 Prints per-edit times and P both ways, the medians, the share of edits on each fast path, and last
 ``speedup: <median naive / median fast>x``.
 
-    uv run python bench/edit_loop.py
+Then the re-sampling fallback alone (the path an edit takes when reweighting cannot be trusted):
+twenty cases that drop their latest 1, 2, ... readings (readings are not prior parameters, so
+every one re-samples) through :meth:`LiveModel.evaluate`, which warm-starts from the fit in hand
+(:func:`forecast.model.fit.resample`), interleaved with the same case sampled cold with the
+editor's full settings (:func:`forecast.model.fit.sample`, the fallback before). Prints the
+fallback's median and maximum latency (goal: 0.3 s or less) and the largest difference in P.
+
+    uv run python bench/edit_loop.py [--fallback-only]
 """
 
 from __future__ import annotations
@@ -61,6 +68,7 @@ def main(argv=None) -> int:
     ap.add_argument("--tune", type=int, default=300)
     ap.add_argument("--chains", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--fallback-only", action="store_true", help="Time only the re-sampling fallback.")
     args = ap.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -84,6 +92,9 @@ def main(argv=None) -> int:
     editor = Editor(case, compiled=compiled, draws=args.draws, tune=args.tune, chains=args.chains, seed=args.seed)
     t_first = time.perf_counter() - t
     print(f"fast path one-off: compile {t_compile:.1f} s, first sample of the saved case and widgets {t_first:.2f} s")
+    fallback(case, compiled, args)
+    if args.fallback_only:
+        return 0
     fast, engine, paths, p_fast = [], [], [], []
     for ind, value in EDITS:
         t = time.perf_counter()
@@ -121,6 +132,36 @@ def main(argv=None) -> int:
     print(f"largest |P naive - P fast|: {max(abs(a - b) for a, b in zip(p_naive, p_fast)):.3f}")
     print(f"speedup: {med_naive / med_fast:.0f}x")
     return 0
+
+
+def fallback(case, compiled, args) -> None:
+    """Median and maximum latency of the re-sampling fallback, against a cold full re-sample."""
+    import dataclasses
+
+    from forecast.analysis.live import LiveModel
+    from forecast.model.fit import FitSettings, sample
+
+    live = LiveModel(case, compiled=compiled, draws=args.draws, tune=args.tune, chains=args.chains, seed=args.seed)
+    settings = FitSettings(draws=args.draws, tune=args.tune, chains=args.chains, seed=args.seed)
+    warm, cold, gap, sizes = [], [], [], []
+    for i in range(1, 21):
+        edited = dataclasses.replace(case, readings=case.readings[:-i])
+        for which in ("warm", "cold") if i % 2 else ("cold", "warm"):
+            t = time.perf_counter()
+            if which == "warm":
+                ev = live.evaluate(edited)
+                warm.append(time.perf_counter() - t)
+                assert ev.path == "resample", ev.path
+                sizes.append(ev.draws)
+            else:
+                p_cold = float(sample(compiled, edited, settings, progress=False).draws("p").mean())
+                cold.append(time.perf_counter() - t)
+        gap.append(abs(ev.mean - p_cold))
+    print(f"\nre-sampling fallback (LiveModel.evaluate, warm-started), 20 edits: median {statistics.median(warm):.3f} s, "
+          f"max {max(warm):.3f} s, {statistics.median(sizes):.0f} draws (goal: 0.3 s or less)")
+    print(f"cold re-sample with the full settings ({args.chains} x {args.draws} after {args.tune}): "
+          f"median {statistics.median(cold):.3f} s, max {max(cold):.3f} s")
+    print(f"largest |P warm fallback - P cold|: {max(gap):.3f}")
 
 
 if __name__ == "__main__":

@@ -276,9 +276,12 @@ class LiveModel:
 
     # sampling with the compiled model -------------------------------------------------------------
     def _sample(self, case: Case, label: str) -> Reference:
-        from forecast.model.fit import FitSettings, sample
+        from forecast.model.fit import FitSettings, flat_draws, resample, sample
 
         settings = FitSettings(draws=self.draws, tune=self.tune, chains=self.chains, seed=self.seed)
+        if label == "re-sampled edit":  # the fallback: warm-started from the fit in hand, only the draws min_ess needs
+            fit = resample(self.compiled, model_inputs(case), settings, min_ess=self.min_ess)
+            return Reference(model_inputs(case), flat_draws(fit, DRAW_VARS), label)
         result = sample(self.compiled, case, settings, progress=False)
         return Reference(model_inputs(case), Draws.from_forecast(result), label)
 

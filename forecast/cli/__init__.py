@@ -28,6 +28,7 @@ folder is removed. A command that does not fit is a plain ``@app.command()``.
 from forecast.cli import case_commands  # noqa: F401, I001
 from forecast.cli import fit_commands  # noqa: F401
 from forecast.cli import briefing_commands  # noqa: F401
+from forecast.cli import cache_commands  # noqa: F401
 from forecast.cli.base import app
 
 __all__ = ["app", "main"]

@@ -1,0 +1,444 @@
+"""A compile cache for the sampler: nutpie's numba wrappers built once per model structure, on disk.
+
+``nutpie.compile_pymc_model`` builds two C callbacks around PyTensor's compiled log density (with
+gradient) and "expand" functions. PyTensor caches those inner functions on disk, but nutpie's
+wrappers close over the model's arrays and uuid-named fields, so numba recompiles them in every
+process (about 20 s here). :func:`compile_model` builds the same model with the same two wrappers
+written as plain generated source instead: each wrapper reads every shared array (the case's
+``pm.Data``) through the pointers, sizes and shapes that nutpie keeps in its ``user_data`` record,
+so nothing of a case is compiled in, and ``numba.cfunc(..., cache=True)`` can load the machine code
+of a second process from disk.
+
+The cache key is the SHA-256 of: both wrapper sources (which fix the number of parameters, the
+expanded length, the ``user_data`` layout and each shared array's dtype and rank), the wrappers'
+module name, PyTensor's cache keys of the inner log-density/gradient and expand graphs, the order,
+dtype and rank of the shared inputs, the dimensions, the C signatures, Python's version and the
+versions of nutpie, numba, llvmlite, pytensor, pymc and numpy. Numba adds the CPU and the bytecode.
+
+Safety: every entry has a manifest of the SHA-256 of its files. An entry whose files do not match
+it is deleted and compiled again; any other failure to build, read or write the cache compiles
+the model with stock ``nutpie.compile_pymc_model`` after a one-line notice. Files are written to a
+temporary name and renamed, so concurrent processes never read half an entry. With
+``FORECAST_COMPILE_CACHE=off`` every compile is stock.
+
+This module uses nutpie internals (``nutpie.compile_pymc._make_functions``, ``make_user_data``,
+``_prepare_dims_and_coords``, ``_wrap_with_lock``, ``CompiledPyMCModel`` and the layout of its
+``user_data`` record), so pyproject pins nutpie's minor version (``nutpie>=0.16.10,<0.17``);
+``tests/test_compile_cache.py`` fails loudly when they move.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+CACHE_ENV = "FORECAST_CACHE_DIR"
+"""Environment variable that moves the cache (default: the user's cache folder, via platformdirs)."""
+
+SWITCH_ENV = "FORECAST_COMPILE_CACHE"
+"""Set to ``off`` to compile every model with stock ``nutpie.compile_pymc_model``."""
+
+MODULE = __name__
+"""Module of the generated wrappers (part of the key): an importable one, so numba can load them."""
+
+PREFIX = "string.forecast_"
+"""How the cache files of the generated wrappers begin (numba names them after the source file)."""
+
+FORMAT = 1
+"""Version of this module's wrapper design, part of the key."""
+
+log = logging.getLogger("forecast")
+
+LOGP_SIG = "int64(uint64, CPointer(float64), CPointer(float64), CPointer(float64), voidptr)"
+EXPAND_SIG = "int64(uint64, uint64, CPointer(float64), CPointer(float64), voidptr)"
+
+
+def cache_dir() -> Path:
+    """The folder of the compile cache: ``$FORECAST_CACHE_DIR``, else the user's cache folder."""
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("forecast")) / "sampler"
+
+
+def _entry_files(folder: Path) -> list[Path]:
+    def ours(p: Path) -> bool:
+        is_manifest = p.suffix == ".ok" and len(p.stem) == 64 and all(c in "0123456789abcdef" for c in p.stem)
+        return p.is_file() and (p.name.startswith(PREFIX) or is_manifest)
+
+    return sorted(p for p in folder.glob("*") if ours(p))
+
+
+def cache_info() -> dict:
+    """Where the cache is and what it holds.
+
+    Returns
+    -------
+    dict
+        ``path``, ``entries`` (compiled models), ``files``, ``bytes``, and ``enabled`` (False when
+        ``FORECAST_COMPILE_CACHE=off``).
+    """
+    folder = cache_dir()
+    files = _entry_files(folder) if folder.is_dir() else []
+    return {
+        "path": str(folder),
+        "entries": sum(p.suffix == ".ok" for p in files),
+        "files": len(files),
+        "bytes": sum(p.stat().st_size for p in files),
+        "enabled": _enabled(),
+    }
+
+
+def clear_cache() -> int:
+    """Delete the cache's files (only those this module writes); return how many were deleted."""
+    folder = cache_dir()
+    n = 0
+    for p in _entry_files(folder) if folder.is_dir() else []:
+        p.unlink(missing_ok=True)
+        n += 1
+    return n
+
+
+def _enabled() -> bool:
+    return os.environ.get(SWITCH_ENV, "").strip().lower() not in ("off", "0", "false", "no")
+
+
+def compile_model(model, *, var_names=None):
+    """Compile a PyMC model for nutpie, loading the wrappers' machine code from the cache if present.
+
+    Parameters
+    ----------
+    model : pymc.Model
+    var_names : list of str, optional
+        Variables to store in the trace, as in ``nutpie.compile_pymc_model``.
+
+    Returns
+    -------
+    nutpie.compile_pymc.CompiledPyMCModel
+        Samples exactly as the model of ``nutpie.compile_pymc_model(model, var_names=var_names)``.
+    """
+    if _enabled():
+        try:
+            return _compile_cached(model, var_names)
+        except Exception as exc:  # noqa: BLE001 - any failure: compile normally, never crash
+            first = (str(exc).strip().splitlines() or [""])[0][:200]
+            log.warning(f"forecast: compile cache not used ({type(exc).__name__}: {first}); compiling normally")
+    return stock_compile(model, var_names=var_names)
+
+
+def stock_compile(model, *, var_names=None):
+    """``nutpie.compile_pymc_model`` (the path without the cache)."""
+    import nutpie
+
+    return nutpie.compile_pymc_model(model, var_names=var_names)
+
+
+# -- building the model and the wrappers ------------------------------------------------------------
+@functools.cache
+def _address_as_void_pointer():
+    from numba.core import cgutils, types
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def address_as_void_pointer(typingctx, src):
+        def codegen(cgctx, builder, sig, args):
+            return builder.inttoptr(args[0], cgutils.voidptr_t)
+
+        return types.voidptr(src), codegen
+
+    return address_as_void_pointer
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    return {name: version(name) for name in ("nutpie", "numba", "llvmlite", "pytensor", "pymc", "numpy")}
+
+
+def _word_offsets(record, keys: list[str]) -> dict[str, tuple[int, int, list[int]]]:
+    """Each shared key's (data word, size word, shape words) in nutpie's ``user_data`` record.
+
+    Raises if the record is not the flat layout of 8-byte unsigned words this module reads.
+    """
+    import numpy as np
+
+    shared_dt, base = record.dtype.fields["shared"][:2]
+    out = {}
+    for key in keys:
+        where = []
+        for part in ("data", "size", "shape"):
+            part_dt, part_off = shared_dt.fields[part][:2]
+            dt, off = part_dt.fields[key][:2]
+            if dt.base.kind != "u" or dt.base.itemsize != 8 or (base + part_off + off) % 8:
+                raise RuntimeError(f"nutpie's user_data layout changed ({part} of a shared input is {dt})")
+            first = (base + part_off + off) // 8
+            where.append(first if part != "shape" else list(range(first, first + int(np.prod(dt.shape)))))
+        out[key] = tuple(where)
+    if record.dtype.itemsize % 8:
+        raise RuntimeError("nutpie's user_data record is not a whole number of 8-byte words")
+    return out
+
+
+def _array_reads(keys, offsets, shared_data) -> list[str]:
+    lines = []
+    for i, key in enumerate(keys):
+        data, size, shape = offsets[key]
+        arr = shared_data[key]
+        dims = "".join(f"int(words[{w}]), " for w in shape)
+        lines.append(
+            f"        a{i} = carray(address_as_void_pointer(words[{data}]), int(words[{size}]), "
+            f"np.{arr.dtype.name}).reshape(({dims}))"
+        )
+    return lines
+
+
+def wrapper_sources(n_dim: int, n_expanded: int, n_words: int, logp_keys, expand_keys, offsets, shared_data) -> tuple[str, str]:
+    """The source of the log-density and expand C callbacks, reading each shared array by pointer.
+
+    They do what nutpie's own wrappers do (same argument checks, return codes and finiteness
+    checks); only the way they reach the arrays differs.
+    """
+    logp_args = ", ".join(f"a{i}" for i in range(len(logp_keys)))
+    expand_args = ", ".join(f"a{i}" for i in range(len(expand_keys)))
+    head = f"        words = carray(user_data_, ({n_words},), np.uint64)"
+    logp = "\n".join(
+        [
+            "def forecast_logp(dim, x_, out_, logp_, user_data_):",
+            f"    if dim != {n_dim}:",
+            "        return -1",
+            "    try:",
+            f"        x = carray(x_, ({n_dim},))",
+            f"        out = carray(out_, ({n_dim},))",
+            "        logp = carray(logp_, ())",
+            head,
+            *_array_reads(logp_keys, offsets, shared_data),
+            f"        logp_val, grad = logp_inner(x{', ' if logp_args else ''}{logp_args})",
+            "        logp[()] = logp_val",
+            "        out[...] = grad",
+            "        if not np.all(np.isfinite(out)):",
+            "            return 3",
+            "        if not np.isfinite(logp_val):",
+            "            return 4",
+            "    except Exception:",
+            "        return 1",
+            "    return 0",
+            "",
+        ]
+    )
+    expand = "\n".join(
+        [
+            "def forecast_expand(dim, expanded, x_, out_, user_data_):",
+            f"    if dim != {n_dim}:",
+            "        return -1",
+            f"    if expanded != {n_expanded}:",
+            "        return -1",
+            "    try:",
+            f"        x = carray(x_, ({n_dim},))",
+            f"        out = carray(out_, ({n_expanded},))",
+            head,
+            *_array_reads(expand_keys, offsets, shared_data),
+            f"        (values,) = expand_inner(x{', ' if expand_args else ''}{expand_args})",
+            "        out[...] = values",
+            "    except Exception:",
+            "        return -2",
+            "    return 0",
+            "",
+        ]
+    )
+    return logp, expand
+
+
+def _inner_key(pt_function) -> str:
+    from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS
+
+    key = CACHED_SRC_FUNCTIONS.get(pt_function.vm.jit_fn.py_func)
+    if key is None:
+        raise RuntimeError("PyTensor cannot cache this model's compiled graph")
+    return key
+
+
+def prepare(model, *, var_names=None) -> dict:
+    """Everything :func:`compile_model` builds before the wrappers: PyTensor functions, data, sources, key.
+
+    Raises if nutpie's internals are not as this module expects, or PyTensor cannot cache the graph.
+    """
+    import numpy as np
+    from nutpie import compile_pymc as ncp
+    from pymc.initial_point import make_initial_point_fn
+
+    point_fn = make_initial_point_fn(
+        model=model, overrides=None, default_strategy="support_point",
+        jitter_rvs=set(model.free_RVs), return_transformed=True,
+    )
+    n_dim, n_expanded, logp_pt, expand_pt, initial_point_fn, shape_info, reparam = ncp._make_functions(
+        model, mode="NUMBA", compute_grad=True, join_expanded=True,
+        pymc_initial_point_fn=ncp._wrap_with_lock(point_fn), var_names=var_names,
+    )
+    n_dim, n_expanded = int(n_dim), int(n_expanded)
+    shared_data, shared_var_keys = {}, {}
+    for var in [*logp_pt.get_shared(), *expand_pt.get_shared()]:
+        if var not in shared_var_keys:
+            key = f"s{len(shared_var_keys)}"
+            shared_data[key] = np.array(var.get_value(), order="C", copy=True)
+            shared_data[key].flags.writeable = False
+            shared_var_keys[var] = key
+    user_data = ncp.make_user_data(shared_var_keys, shared_data)
+    logp_keys = [shared_var_keys[v] for v in logp_pt.get_shared()]
+    expand_keys = [shared_var_keys[v] for v in expand_pt.get_shared()]
+    offsets = _word_offsets(user_data, list(shared_var_keys.values()))
+    sources = wrapper_sources(n_dim, n_expanded, user_data.dtype.itemsize // 8, logp_keys, expand_keys, offsets, shared_data)
+    key = hashlib.sha256(
+        json.dumps(
+            {
+                "format": FORMAT,
+                "sources": sources,
+                "module": MODULE,
+                "inner": [_inner_key(logp_pt), _inner_key(expand_pt)],
+                "shared": [(shared_data[k].dtype.str, shared_data[k].ndim) for k in shared_var_keys.values()],
+                "logp_shared": logp_keys,
+                "expand_shared": expand_keys,
+                "dims": [n_dim, n_expanded],
+                "signatures": [LOGP_SIG, EXPAND_SIG],
+                "python": sys.version,
+                "versions": _versions(),
+            },
+            sort_keys=True,
+        ).encode()
+    ).hexdigest()
+    dims, coords = ncp._prepare_dims_and_coords(model, shape_info, reparam)
+    return {
+        "key": key,
+        "sources": sources,
+        "inner": (logp_pt.vm.jit_fn, expand_pt.vm.jit_fn),
+        "fields": {
+            "_n_dim": n_dim,
+            "dims": dims,
+            "_coords": coords,
+            "_shapes": {name: tuple(shape) for name, _, shape in zip(*shape_info)},
+            "initial_point_func": initial_point_fn,
+            "shared_data": shared_data,
+            "shared_var_keys": shared_var_keys,
+            "user_data": user_data,
+            "n_expanded": n_expanded,
+            "shape_info": shape_info,
+            "logp_func": logp_pt,
+            "expand_func": expand_pt,
+            "reparameterized_names": reparam,
+        },
+    }
+
+
+def _compile_cached(model, var_names):
+    from nutpie.compile_pymc import CompiledPyMCModel
+
+    parts = prepare(model, var_names=var_names)
+    logp_c, expand_c = _load_or_build(parts["key"], parts["sources"], *parts["inner"])
+    return CompiledPyMCModel(compiled_logp_func=logp_c, compiled_expand_func=expand_c, **parts["fields"])
+
+
+# -- the files ---------------------------------------------------------------------------------------
+_KEYS: dict = {}
+"""Generated wrapper function -> cache key, read by the numba cache locator."""
+
+
+@functools.cache
+def _register_locator():
+    from numba.core.caching import CacheImpl, _CacheLocator
+
+    class ForecastLocator(_CacheLocator):
+        """Send numba's cache of the generated wrappers to :func:`cache_dir`, named by their key."""
+
+        def __init__(self, py_func, py_file, key):
+            self._py_func, self._py_file, self._key = py_func, py_file, key
+
+        def get_cache_path(self):
+            return str(cache_dir())
+
+        def get_source_stamp(self):
+            return FORMAT
+
+        def get_disambiguator(self):
+            return self._key
+
+        @classmethod
+        def from_function(cls, py_func, py_file):
+            key = _KEYS.get(py_func)
+            return None if key is None else cls(py_func, py_file, key)
+
+    CacheImpl._locator_classes.insert(0, ForecastLocator)
+
+
+def _hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f"{path.name}.tmp.{os.getpid()}.{os.urandom(4).hex()}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _entry(folder: Path, key: str) -> tuple[Path, list[Path]]:
+    files = sorted(p for p in folder.glob(f"{PREFIX}*-{key}.*") if ".tmp." not in p.name)
+    return folder / f"{key}.ok", files
+
+
+def _verified(folder: Path, key: str) -> bool:
+    """Whether the entry's files are exactly those its manifest lists, with the same hashes."""
+    manifest, files = _entry(folder, key)
+    try:
+        listed = json.loads(manifest.read_text(encoding="utf-8"))
+        return bool(files) and listed == {p.name: _hash(p) for p in files}
+    except (OSError, ValueError):
+        return False
+
+
+def _load_or_build(key: str, sources: tuple[str, str], logp_inner, expand_inner):
+    """The two C callbacks: numba loads them from the cache entry ``key``, or compiles and saves them."""
+    import numba
+    import numpy as np
+    from pytensor.link.numba.cache import compile_numba_function_src
+
+    folder = cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    _register_locator()
+    manifest, files = _entry(folder, key)
+    hit = _verified(folder, key)
+    if not hit:
+        if files:
+            log.warning("forecast: a compile cache entry did not match its manifest; compiling it again")
+        for p in [manifest, *files]:
+            p.unlink(missing_ok=True)
+    env = {
+        "__name__": MODULE,
+        "np": np,
+        "carray": numba.carray,
+        "address_as_void_pointer": _address_as_void_pointer(),
+        "logp_inner": logp_inner,
+        "expand_inner": expand_inner,
+    }
+    out = []
+    for src, name, sig in zip(sources, ("forecast_logp", "forecast_expand"), (LOGP_SIG, EXPAND_SIG)):
+        fn = compile_numba_function_src(src, name, global_env=env)
+        _KEYS[fn] = key
+        try:
+            out.append(numba.cfunc(sig, cache=True)(fn))
+        finally:
+            del _KEYS[fn]
+    if not hit or any(f.cache_hits == 0 for f in out):
+        _, files = _entry(folder, key)
+        if not any(p.suffix == ".nbc" for p in files):
+            log.warning("forecast: numba did not cache the compiled sampler; the next process compiles it again")
+            return tuple(out)
+        _atomic_write(manifest, json.dumps({p.name: _hash(p) for p in files}, sort_keys=True))
+    return tuple(out)
