@@ -280,8 +280,11 @@ class LiveModel:
 
         settings = FitSettings(draws=self.draws, tune=self.tune, chains=self.chains, seed=self.seed)
         if label == "re-sampled edit":  # the fallback: warm-started from the fit in hand, only the draws min_ess needs
-            fit = resample(self.compiled, model_inputs(case), settings, min_ess=self.min_ess)
-            return Reference(model_inputs(case), flat_draws(fit, DRAW_VARS), label)
+            inputs = model_inputs(case)
+            fit = resample(self.compiled, inputs, settings, min_ess=self.min_ess)
+            flat = flat_draws(fit, ("base", "weight", "level"))
+            draws = Draws(flat["base"], flat["weight"], flat["level"], np.asarray(inputs["sign"], dtype=float), tuple(self._ids))
+            return Reference(inputs, draws, label)
         result = sample(self.compiled, case, settings, progress=False)
         return Reference(model_inputs(case), Draws.from_forecast(result), label)
 
