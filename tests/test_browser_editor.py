@@ -95,6 +95,8 @@ def lab(tmp_path):
 
 
 def _text(locator) -> str:
+    """The element's visible text; scrolled into view first, since JupyterLab may not render what is off screen."""
+    locator.scroll_into_view_if_needed()
     return re.sub(r"\s+", " ", locator.inner_text()).strip()
 
 
