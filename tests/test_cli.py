@@ -365,3 +365,26 @@ def test_edit_second_case_shows_probability_before_and_after(second_case, second
     # the "after" number agrees with an ordinary fit of the saved, edited case
     fresh = sample(second_compiled, load_case(second_case), FitSettings(draws=1000, tune=300, chains=2, seed=5), progress=False)
     assert p["after"]["probability"] == pytest.approx(float(fresh.probability().iloc[0]["mean"]), abs=0.03)
+
+
+@pytest.mark.slow
+def test_timeline_and_sensitivity_on_the_second_case(second_cli, second_case):
+    import tomllib
+
+    with open(second_case / "readings.csv", encoding="utf-8", newline="") as f:
+        dates = sorted(row["date"] for row in csv.DictReader(f))
+    data = json.loads(second_cli("timeline", "--seed", "4", "--json").stdout)
+    points = data["dates"]
+    assert [p["date"] for p in points] == sorted(set(dates))
+    assert [p["readings"] for p in points] == [sum(d <= p["date"] for d in dates) for p in points]
+    assert all(p["words"] == words_for(p["probability"]) for p in points)
+    full = json.loads(second_cli("run", "--seed", "4", "--json").stdout)  # the last date holds every reading
+    assert points[-1]["probability"] == pytest.approx(full["probability"], abs=1e-12)
+
+    spec = tomllib.loads((second_case / "case.toml").read_text(encoding="utf-8"))
+    sens = json.loads(second_cli("sensitivity", "--no-prior", "--range", "scale", "--json").stdout)
+    rows = {i["id"]: i for i in sens["indicators"]}
+    assert set(rows) == {ind["id"] for ind in spec["indicators"]}
+    for ind in spec["indicators"]:  # across the whole scale, a factor moves P the way its direction says
+        r = rows[ind["id"]]
+        assert (r["p_high"] > r["p_low"]) == (ind["direction"] == "raises"), ind["id"]
