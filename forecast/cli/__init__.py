@@ -2,11 +2,11 @@
 
 Modules: :mod:`~forecast.cli.base` (the app, its one error handler, console and output),
 :mod:`~forecast.cli.fitting` (the one fitting run every fitting command shares),
-:mod:`~forecast.cli.case_commands` (``new``, ``check``, ``edit``) and
+:mod:`~forecast.cli.case_commands` (``new``, ``check``, ``edit``),
 :mod:`~forecast.cli.fit_commands` (``run``, ``scenarios``, ``sensitivity``, ``timeline``, ``score``,
 ``backtest``), :mod:`~forecast.cli.briefing_commands` (``report``, ``diff``) and
-:mod:`~forecast.cli.cache_commands` (``cache info``, ``cache clear``, ``warmup``). Heavy libraries (PyMC, ArviZ, matplotlib) are imported inside the commands, so
-``forecast --help`` answers at once.
+:mod:`~forecast.cli.cache_commands` (``cache info``, ``cache clear``, ``warmup``). Heavy libraries
+(PyMC, ArviZ, matplotlib) are imported inside the commands, so ``forecast --help`` answers at once.
 
 Adding a command that fits is three lines plus its work, in a module imported below::
 
