@@ -2,7 +2,7 @@
 ``new`` then ``check``, ``edit`` before and after, the JSON shape, and output fit for a pipe.
 
 Most tests run in-process with typer's CliRunner (not a terminal: plain output, no ANSI codes).
-Fitting commands use a compiled model made once per module, patched in for ``compile_case`` as in
+Fitting commands use the session's compiled second case (``harbour_compiled``), patched in for ``compile_case`` as in
 ``conftest.cli_json``; those are marked slow.
 """
 
@@ -279,23 +279,13 @@ def test_run_folders_are_never_overwritten(tmp_path):
     assert (finals[0] / "x.txt").read_text() == "first"
 
 
-# -- fitting commands on the second case (slow: one compile per module) ----------------------------
-@pytest.fixture(scope="module")
-def second_compiled(tmp_path_factory):
-    from helpers import write_second_case
-
-    from forecast.case.load import load_case
-    from forecast.model.fit import compile_case
-
-    return compile_case(load_case(write_second_case(tmp_path_factory.mktemp("second"))))
-
-
+# -- fitting commands on the second case (slow: the session's compiled second case) ---------------
 @pytest.fixture
-def second_cli(second_case, second_compiled, monkeypatch, tmp_path):
-    """Run a command on the second case in-process, its compiled model patched in; return the result."""
+def second_cli(second_case, harbour_compiled, monkeypatch, tmp_path):
+    """Run a command on the second case in-process, the session's compiled model patched in; return the result."""
     import forecast.model.fit
 
-    monkeypatch.setattr(forecast.model.fit, "compile_case", lambda case: second_compiled)
+    monkeypatch.setattr(forecast.model.fit, "compile_case", lambda case: harbour_compiled)
 
     def invoke(*args):
         return cli(*args[:1], second_case, *args[1:], "--out", tmp_path / "runs", *FAST)
@@ -349,12 +339,12 @@ def test_score_second_case_against_hand_worked_scores(second_cli):
 
 
 @pytest.mark.slow
-def test_edit_second_case_shows_probability_before_and_after(second_case, second_compiled, monkeypatch):
+def test_edit_second_case_shows_probability_before_and_after(second_case, harbour_compiled, monkeypatch):
     import forecast.model.fit
     from forecast.case.load import load_case
     from forecast.model.fit import FitSettings, sample
 
-    monkeypatch.setattr(forecast.model.fit, "compile_case", lambda case: second_compiled)
+    monkeypatch.setattr(forecast.model.fit, "compile_case", lambda case: harbour_compiled)
     res = cli("edit", second_case, "--weight", "ballot_mandate=3.5", "--json")
     assert res.exit_code == 0, res.output
     p = json.loads(res.stdout)["probability"]
@@ -363,7 +353,7 @@ def test_edit_second_case_shows_probability_before_and_after(second_case, second
     # the mandate is read as high (level above neutral) and raises the chance: a stronger weight raises P
     assert p["after"]["probability"] > p["before"]["probability"]
     # the "after" number agrees with an ordinary fit of the saved, edited case
-    fresh = sample(second_compiled, load_case(second_case), FitSettings(draws=1000, tune=300, chains=2, seed=5), progress=False)
+    fresh = sample(harbour_compiled, load_case(second_case), FitSettings(draws=1000, tune=300, chains=2, seed=5), progress=False)
     assert p["after"]["probability"] == pytest.approx(float(fresh.probability().iloc[0]["mean"]), abs=0.03)
 
 
