@@ -177,7 +177,7 @@ def write_readings(case: Path, rows: list[str]) -> None:
 def write_reference_cases(case: Path, cases=REFERENCE_CASES) -> None:
     """Write ``reference_cases.csv`` and ``reference_codings.csv`` for ``cases`` into ``case``."""
     case = Path(case)
-    refs = ["id,year,states,pressure,outcome,outcome_rationale"]
+    refs = ["id,year,actor,situation,outcome,outcome_rationale"]
     codings = ["case,indicator,level,rationale"]
     for ref_id, outcome, levels in cases:
         refs.append(f"{ref_id},2019,A port union,Stalled pay talks and a strike ballot,{outcome},Invented for the tests.")

@@ -83,11 +83,11 @@ def test_unknown_indicator_message_lists_the_known_ones(tiny):
         tiny.position("c")
 
 
-def test_a_tree_without_indicator_coordinates_numbers_its_indicators():
-    weight = np.arange(12.0).reshape(2, 3, 2)
+def test_a_raw_tree_without_indicator_coordinates_numbers_its_indicators():
+    weight = np.arange(12.0).reshape(2, 3, 2)  # nutpie's raw trees name the dimension after the variable
     tree = xr.DataTree.from_dict({"posterior": xr.Dataset({
-        "base": (("chain", "draw"), np.zeros((2, 3))), "weight": (("chain", "draw", "indicator"), weight),
-        "level": (("chain", "draw", "indicator"), weight / 20)})})
+        "base": (("chain", "draw"), np.zeros((2, 3))), "weight": (("chain", "draw", "weight_dim_0"), weight),
+        "level": (("chain", "draw", "level_dim_0"), weight / 20)})})
     d = Draws.from_tree(tree, sign=[1, -1])
     assert d.indicators == ("0", "1")
     assert d.sign.dtype == float and d.sign.tolist() == [1.0, -1.0]
