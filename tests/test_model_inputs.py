@@ -111,3 +111,85 @@ def test_judgment_inputs_by_hand(belarus):
     bare = dataclasses.replace(with_model(belarus, judgment_sd=0.4), judgments=[j.model_copy(update={"sd": None})])
     assert judgment_inputs(bare)[1].tolist() == pytest.approx([math.sqrt(0.4**2 + vague**2)])
     assert model_inputs(bare)["judgment_sd"].tolist() == pytest.approx([math.sqrt(0.4**2 + vague**2)])
+
+
+def by_hand_reference_logit(base, weight, sign, uncoded_mean, uncoded_var, codings, n_cases):
+    """One draw: eta and the probit-scaled logit of each reference case, by looping over cases and indicators."""
+    out = []
+    for i in range(n_cases):
+        coded = {k: x for case, k, x in codings if case == i}
+        eta, var = base, 0.0
+        for k in range(len(sign)):
+            if k in coded:
+                eta += sign[k] * weight[k] * (2 * coded[k] - 1)
+            else:
+                eta += sign[k] * weight[k] * uncoded_mean[k]
+                var += weight[k] ** 2 * uncoded_var[k]
+        out.append(eta / math.sqrt(1 + math.pi * var / 8))
+    return np.array(out)
+
+
+# three indicators, uneven level prior Beta(3, 1) (mean of 2x - 1: 0.5, variance 0.15); case 0 coded
+# on indicators 0 and 2, case 1 on indicator 1 only, case 2 not at all
+REF = {"sign": np.array([1.0, -1.0, 1.0]), "uncoded_mean": np.full(3, 0.5), "uncoded_var": np.full(3, 0.15),
+       "codings": [(0, 0, 0.9), (0, 2, 0.2), (1, 1, 0.6)], "n_cases": 3}
+
+
+def test_reference_logit_on_draws_against_a_loop():
+    from forecast.model.model import reference_logit
+
+    base = np.array([-0.5, 0.3])
+    weight = np.array([[0.8, 0.4, 1.5], [0.2, 1.1, 0.7]])
+    case, ind, lvl = zip(*REF["codings"])
+    out = reference_logit(base, weight, REF["sign"], REF["uncoded_mean"], REF["uncoded_var"], list(case), list(ind), list(lvl), REF["n_cases"], xp=np)
+    assert out.shape == (2, 3)
+    for s in range(2):
+        expected = by_hand_reference_logit(base[s], weight[s], REF["sign"], REF["uncoded_mean"], REF["uncoded_var"], REF["codings"], REF["n_cases"])
+        assert out[s].tolist() == pytest.approx(expected.tolist())
+
+
+def test_reference_logit_in_pytensor_against_a_loop():
+    import pytensor.tensor as pt
+
+    from forecast.model.model import reference_logit
+
+    weight = np.array([0.8, 0.4, 1.5])
+    case, ind, lvl = (np.array(v) for v in zip(*REF["codings"]))
+    out = reference_logit(pt.as_tensor(-0.5), pt.as_tensor(weight), pt.as_tensor(REF["sign"]), pt.as_tensor(REF["uncoded_mean"]),
+                          pt.as_tensor(REF["uncoded_var"]), pt.as_tensor(case), pt.as_tensor(ind), pt.as_tensor(lvl), REF["n_cases"]).eval()
+    expected = by_hand_reference_logit(-0.5, weight, REF["sign"], REF["uncoded_mean"], REF["uncoded_var"], REF["codings"], REF["n_cases"])
+    assert out.tolist() == pytest.approx(expected.tolist())
+
+
+def test_built_model_names_dims_and_log_density(second_case):
+    from scipy.stats import beta, lognorm
+
+    from forecast.model.model import OBSERVED, build_model
+
+    write_reference_cases(second_case)
+    case = load_case(second_case)
+    model = build_model(case)
+    x = model_inputs(case)
+    assert {k: list(v) for k, v in model.coords.items()} == data_coords(case)
+    for name in ("base", "weight", "level", "contribution", "log_odds", "p", "observed_level", "reference_outcome", "judgments"):
+        assert name in model.named_vars, name
+    assert {v.name for v in model.observed_RVs} == {"observed_level", "reference_outcome"}
+    dims = model.named_vars_to_dims
+    assert dims["weight"] == dims["level"] == dims["contribution"] == ("indicator",)
+    assert dims["observed_level"] == ("reading",) and dims["reference_outcome"] == ("reference_case",)
+    for name, dim in DATA_DIMS.items():
+        if dim is not None and name not in OBSERVED:
+            assert dims[name] == (dim,), name
+    # log density of the priors and the readings at one point, against scipy
+    point = {"base": 0.3, "weight": np.array([0.5, 1.2, 0.8, 2.0]), "level": np.array([0.7, 0.4, 0.5, 0.2])}
+    logp = model.compile_fn(model.logp(vars=[model["base"], model["weight"], model["level"], model["observed_level"]], jacobian=False, sum=True),
+                            inputs=model.value_vars, on_unused_input="ignore")
+    ip = model.initial_point()
+    ip["base"] = point["base"]
+    ip["weight_log__"] = np.log(point["weight"])
+    ip["level_logodds__"] = np.log(point["level"] / (1 - point["level"]))
+    expected = (norm.logpdf(point["base"], x["base_mu"], x["base_sigma"])
+                + lognorm.logpdf(point["weight"], x["weight_sigma"], scale=np.exp(x["weight_mu"])).sum()
+                + beta.logpdf(point["level"], x["level_a"], x["level_b"]).sum()
+                + norm.logpdf(x["reading_level"], point["level"][x["reading_indicator"]], x["reading_sd"]).sum())
+    assert float(logp(ip)) == pytest.approx(float(expected), rel=1e-9)
