@@ -1,0 +1,98 @@
+"""Tornado and tipping points on hand-made draws whose answers are worked out in closed form.
+
+Two identical draws, so every mean P is one logistic: ``P = expit(base + sum_k s_k w_k (2 L_k - 1))``.
+With every level at 1/2 the indicators contribute nothing and ``P = expit(base)``; moving one
+indicator of weight 1 to level ``L`` adds ``s (2 L - 1)``, so the level that puts P on a band edge
+``e`` solves ``s (2 L - 1) = logit(e) - base``.
+"""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from scipy.special import expit, logit
+
+from forecast.analysis.sensitivity import plausible_range, tipping_points, tornado
+from forecast.model.draws import Draws
+
+INDICATORS = [
+    {"id": "up", "name": "Raiser", "direction": "raises"},
+    {"id": "down", "name": "Lowerer", "direction": "lowers"},
+    {"id": "weak", "name": "Weak one", "direction": "raises"},
+]
+
+
+def fake_result(base, levels=((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))):
+    draws = {"base": np.full(2, base), "weight": np.array([[1.0, 1.0, 0.01]] * 2), "level": np.array(levels, dtype=float)}
+    return SimpleNamespace(draws=lambda name: draws[name], indicators=INDICATORS)
+
+
+def level_for(edge, base, sign):
+    return ((logit(edge) - base) / sign + 1) / 2
+
+
+def test_tipping_points_from_the_top_band():
+    base = logit(0.975)  # almost certain: nothing above
+    t = tipping_points(fake_result(base))
+    assert t.index.tolist() == ["up", "down", "weak"]
+    assert t["name"].tolist() == ["Raiser", "Lowerer", "Weak one"] and t["direction"].tolist() == ["raises", "lowers", "raises"]
+    assert t["p_baseline"].tolist() == pytest.approx([0.975] * 3) and t["band_now"].tolist() == ["almost certain"] * 3
+    assert t.loc["up", ["p_at_0", "p_at_1"]].tolist() == pytest.approx([expit(base - 1), expit(base + 1)])
+    assert t.loc["down", ["p_at_0", "p_at_1"]].tolist() == pytest.approx([expit(base + 1), expit(base - 1)])
+    assert t["up_band"].tolist() == [None] * 3 and np.isnan(t["up_edge"]).all() and np.isnan(t["level_up"]).all()
+    assert t["up_text"].tolist() == ["none: already in the top band"] * 3
+    assert t["down_band"].tolist() == ["very likely"] * 3 and t["down_edge"].tolist() == [0.95] * 3
+    up_level, down_level = level_for(0.95, base, 1), level_for(0.95, base, -1)  # 0.140 and 0.860
+    assert t.loc["up", "level_down"] == pytest.approx(up_level, abs=1e-5)
+    assert t.loc["down", "level_down"] == pytest.approx(down_level, abs=1e-5)
+    assert t.loc["up", "down_text"] == f"very likely: 80–95 % at level {up_level:.2f} (now 0.50)"
+    assert math.isnan(t.loc["weak", "level_down"]) and t.loc["weak", "down_text"] == "none within the scale"
+
+
+def test_tipping_points_from_the_bottom_band():
+    base = logit(0.02)  # almost no chance: nothing below
+    t = tipping_points(fake_result(base))
+    assert t["band_now"].tolist() == ["almost no chance"] * 3
+    assert t["down_text"].tolist() == ["none: already in the bottom band"] * 3 and t["down_band"].tolist() == [None] * 3
+    assert t["up_band"].tolist() == ["very unlikely"] * 3 and t["up_edge"].tolist() == [0.05] * 3
+    assert t.loc["up", "level_up"] == pytest.approx(level_for(0.05, base, 1), abs=1e-5)  # 0.974
+    assert t.loc["down", "level_up"] == pytest.approx(level_for(0.05, base, -1), abs=1e-5)  # 0.026
+    assert t["level_mean"].tolist() == [0.5] * 3 and t.loc["weak", "up_text"] == "none within the scale"
+
+
+def test_an_edge_reached_exactly_at_the_end_of_the_scale_counts():
+    # "up" at level 1 gives exactly the next edge up: reachable (>=), at level 1
+    base = logit(0.05) - 1.0
+    t = tipping_points(fake_result(base))
+    assert t.loc["up", "p_at_1"] == pytest.approx(0.05)
+    assert t.loc["up", "level_up"] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_tornado_both_ranges_by_hand():
+    base = logit(0.3)
+    # the posterior 5-95 % range of two draws at 0.2 and 0.6 is 0.22 to 0.58 (linear interpolation)
+    result = fake_result(base, levels=((0.2, 0.5, 0.5), (0.6, 0.5, 0.5)))
+    t = tornado(result)
+    assert list(t.columns) == ["name", "direction", "range", "level_low", "level_high", "level_mean", "p_low", "p_high", "p_baseline", "swing"]
+    assert t.index.tolist() == ["up", "down", "weak"]  # "down" and "weak" sit at 0.5 in both draws: no swing
+    up = t.loc["up"]
+    assert (up["level_low"], up["level_high"], up["level_mean"]) == pytest.approx((0.22, 0.58, 0.4))
+    assert up["range"] == "posterior 5–95 %" and up["name"] == "Raiser"
+    # P at "up" = L, with the two draws' own levels of "up" replaced: expit(base + 2L - 1)
+    assert (up["p_low"], up["p_high"]) == pytest.approx((expit(base + 2 * 0.22 - 1), expit(base + 2 * 0.58 - 1)))
+    assert up["p_baseline"] == pytest.approx((expit(base - 0.6) + expit(base + 0.2)) / 2)
+    whole = tornado(result, range="scale")
+    assert whole["range"].tolist() == ["whole scale 0–1"] * 3
+    assert whole.loc["down", ["level_low", "level_high"]].tolist() == [0.0, 1.0]
+    assert whole.index.tolist() == ["up", "down", "weak"]  # ties keep the indicators' order
+
+
+def test_plausible_range_defaults_to_the_posterior_and_checks_its_kind():
+    d = Draws.from_forecast(fake_result(0.0, levels=((0.2, 0.5, 0.5), (0.6, 0.5, 0.5))))
+    assert plausible_range(d, "up") == pytest.approx((0.22, 0.58))
+    assert plausible_range(d, "up", "scale") == (0.0, 1.0)
+    with pytest.raises(ValueError, match="^range must be 'posterior' or 'scale', got 'whole'$"):
+        plausible_range(d, "up", "whole")
