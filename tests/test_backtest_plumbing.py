@@ -1,0 +1,102 @@
+"""Scores over time and the backtest's summaries without sampling, checked reading by reading.
+
+A stand-in fit returns, for a cut of the second case (``tests/helpers.py``, resolved "yes"), the
+mean ``0.2 + 0.1 * (readings in the cut)``; the Brier and log scores are then written out by hand.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import forecast.model.fit as fit
+from forecast import load_case
+from forecast.analysis.backtest import Backtest, ScoreResult, score_over_time
+
+
+def stand_in(calls):
+    def sample(compiled, cut, settings, *, progress):
+        calls.append((compiled, settings, len(cut.readings), len(cut.judgments)))
+        p = 0.2 + 0.1 * len(cut.readings)
+        table = pd.DataFrame([{"mean": p, "hdi_low": p - 0.1, "hdi_high": p + 0.05, "words": f"p{len(cut.readings)}"}])
+        return SimpleNamespace(probability=lambda: table)
+
+    return sample
+
+
+def test_score_over_time_reading_by_reading(second_case, monkeypatch):
+    calls = []
+    monkeypatch.setattr(fit, "sample", stand_in(calls))
+    case = load_case(second_case)
+    s = score_over_time(case, "compiled", "settings")
+    assert [c[:2] for c in calls] == [("compiled", "settings")] * 3
+    t = s.table
+    # no evidence (0 readings), 3 Feb (4 readings), 10 Mar (all 7)
+    assert t["date"].tolist() == ["no evidence", "2025-02-03", "2025-03-10"]
+    assert t["readings"].tolist() == [0, 4, 7] and t["judgments"].tolist() == [0, 0, 0]
+    p = [0.2, 0.6, 0.9]
+    assert t["p"].tolist() == pytest.approx(p)
+    assert t["hdi_low"].tolist() == pytest.approx([0.1, 0.5, 0.8]) and t["hdi_high"].tolist() == pytest.approx([0.25, 0.65, 0.95])
+    assert t["words"].tolist() == ["p0", "p4", "p7"] and t["outcome"].tolist() == ["yes"] * 3
+    assert t["brier"].tolist() == pytest.approx([0.64, 0.16, 0.01])
+    assert t["log_score"].tolist() == pytest.approx([math.log(0.2), math.log(0.6), math.log(0.9)])
+    summary = s.summary()
+    assert summary["outcome"] == "yes" and summary["n_dates"] == 2
+    assert summary["brier"] == pytest.approx((0.16 + 0.01) / 2)
+    assert summary["log_score"] == pytest.approx((math.log(0.6) + math.log(0.9)) / 2)
+    assert summary["brier_final"] == pytest.approx(0.01) and summary["log_score_final"] == pytest.approx(math.log(0.9))
+    assert summary["brier_no_evidence"] == pytest.approx(0.64)
+    assert [r["date"] for r in summary["rows"]] == ["no evidence", "2025-02-03", "2025-03-10"]
+
+
+def test_score_over_time_of_a_no_outcome(second_case, monkeypatch):
+    calls = []
+    monkeypatch.setattr(fit, "sample", stand_in(calls))
+    case = load_case(second_case)
+    spec = case.spec.model_copy(deep=True)
+    spec.question.outcome = "no"
+    s = score_over_time(dataclasses.replace(case, spec=spec), None, None)
+    assert s.table["brier"].tolist() == pytest.approx([0.04, 0.36, 0.81])
+    assert s.table["log_score"].tolist() == pytest.approx([math.log(0.8), math.log(0.4), math.log(0.1)])
+    spec.question.resolved_on = None
+    spec.question.outcome = None
+    with pytest.raises(ValueError, match=r'^the question has not resolved: set \[question\] outcome = "yes" or "no" in case.toml$'):
+        score_over_time(dataclasses.replace(case, spec=spec), None, None)
+
+
+def test_score_result_summary_by_hand():
+    table = pd.DataFrame({"date": ["no evidence", "a", "b", "c"], "p": [0.5, 0.3, 0.6, 0.8],
+                          "brier": [0.25, 0.49, 0.16, 0.04], "log_score": [-0.7, -1.2, -0.5, -0.2]})
+    s = ScoreResult(table, "yes").summary()
+    assert s["n_dates"] == 3 and s["brier"] == pytest.approx((0.49 + 0.16 + 0.04) / 3)
+    assert s["log_score"] == pytest.approx((math.log(0.3) + math.log(0.6) + math.log(0.8)) / 3)
+    assert (s["brier_final"], s["log_score_final"], s["brier_no_evidence"]) == (0.04, -0.2, 0.25)
+
+
+def test_backtest_summary_and_calibration_by_hand():
+    table = pd.DataFrame({
+        "outcome_value": [1, 0, 1, 0],
+        "p_model": [0.9, 0.2, 0.7, 0.1],
+        "p_base_rate": [0.5, 0.5, 0.5, 0.5],
+        "p_equal_weights": [0.6, 0.4, 0.6, 0.4],
+        "p_stated_weights": [0.8, 0.3, 0.5, 0.5],
+    })
+    b = Backtest(table)
+    s = b.summary()
+    assert b.n_cases == 4 and s["n_cases"] == 4 and s["n_yes"] == 2
+    assert s["brier_model"] == pytest.approx((0.01 + 0.04 + 0.09 + 0.01) / 4) and s["brier"] == s["brier_model"]
+    assert s["brier_base_rate"] == pytest.approx(0.25) and s["brier_equal_weights"] == pytest.approx(0.16)
+    assert s["brier_stated_weights"] == pytest.approx((0.04 + 0.09 + 0.25 + 0.25) / 4)
+    assert s["log_score_model"] == pytest.approx((math.log(0.9) + math.log(0.8) + math.log(0.7) + math.log(0.9)) / 4)
+    assert s["log_score_base_rate"] == pytest.approx(math.log(0.5))
+    assert s["model_beats_base_rate"] is True or s["model_beats_base_rate"] == np.True_
+    cal = b.calibration(bins=2)
+    assert cal["forecaster"].unique().tolist() == ["model", "base_rate", "equal_weights", "stated_weights"]
+    assert (cal["forecaster"] == "model").sum() == 2 and cal.index.tolist() == list(range(len(cal)))
+    worse = Backtest(table.assign(p_model=[0.1, 0.9, 0.2, 0.8])).summary()
+    assert not worse["model_beats_base_rate"]
