@@ -17,11 +17,12 @@ import pytest
 import forecast.model.fit as fit
 from forecast import load_case
 from forecast.analysis.backtest import Backtest, ScoreResult, score_over_time
+from forecast.analysis.timeline import NO_EVIDENCE, as_of_fits
 
 
 def stand_in(calls):
     def sample(compiled, cut, settings, *, progress):
-        calls.append((compiled, settings, len(cut.readings), len(cut.judgments)))
+        calls.append((compiled, settings, len(cut.readings), len(cut.judgments), progress))
         p = 0.2 + 0.1 * len(cut.readings)
         table = pd.DataFrame([{"mean": p, "hdi_low": p - 0.1, "hdi_high": p + 0.05, "words": f"p{len(cut.readings)}"}])
         return SimpleNamespace(probability=lambda: table)
@@ -34,7 +35,7 @@ def test_score_over_time_reading_by_reading(second_case, monkeypatch):
     monkeypatch.setattr(fit, "sample", stand_in(calls))
     case = load_case(second_case)
     s = score_over_time(case, "compiled", "settings")
-    assert [c[:2] for c in calls] == [("compiled", "settings")] * 3
+    assert [c[:2] for c in calls] == [("compiled", "settings")] * 3 and [c[4] for c in calls] == [False] * 3
     t = s.table
     # no evidence (0 readings), 3 Feb (4 readings), 10 Mar (all 7)
     assert t["date"].tolist() == ["no evidence", "2025-02-03", "2025-03-10"]
@@ -98,5 +99,18 @@ def test_backtest_summary_and_calibration_by_hand():
     cal = b.calibration(bins=2)
     assert cal["forecaster"].unique().tolist() == ["model", "base_rate", "equal_weights", "stated_weights"]
     assert (cal["forecaster"] == "model").sum() == 2 and cal.index.tolist() == list(range(len(cal)))
+    assert cal.columns[0] == "forecaster"
+    default = b.calibration()  # five bins of width 0.2
+    assert default.loc[default["forecaster"] == "model", "bin_low"].tolist() == pytest.approx([0.0, 0.2, 0.6, 0.8])
+    tie = Backtest(table.assign(p_model=table["p_base_rate"])).summary()
+    assert tie["brier_model"] == tie["brier_base_rate"] and not tie["model_beats_base_rate"]
     worse = Backtest(table.assign(p_model=[0.1, 0.9, 0.2, 0.8])).summary()
     assert not worse["model_beats_base_rate"]
+
+
+def test_the_no_evidence_cut_drops_readings_and_judgments(belarus, monkeypatch):
+    calls = []
+    monkeypatch.setattr(fit, "sample", stand_in(calls))
+    assert belarus.judgments and belarus.readings
+    (d, cut, _), = list(as_of_fits(belarus, "c", "s", [NO_EVIDENCE]))
+    assert d is NO_EVIDENCE and cut.readings == [] and cut.judgments == [] and calls[0][4] is False

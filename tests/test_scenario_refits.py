@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 
 import forecast.model.fit as fit
-from forecast.analysis.scenarios import run_scenarios
+from forecast.analysis.scenarios import run_scenarios, settings_of
 from forecast.case.scenarios import load_scenarios, resolve
+from forecast.model.words import describe
 
 SHIFT = {"army_readiness": 0.4, "leader_willingness": -0.7}
 FIT = {"draws": 7, "tune": 5, "chains": 2, "seed": 9}
@@ -42,11 +43,12 @@ def world(belarus, monkeypatch):
 
     def sample(compiled, case, settings, *, progress):
         new = [r for r in case.readings if r.id not in known]
-        calls.append((compiled, settings, progress, sorted({r.indicator for r in new})))
+        calls.append((compiled, settings, progress, sorted({r.indicator for r in new}),
+                      sorted({case.sources[r.source].title for r in new})))
         return fake(sum(SHIFT[r.indicator] for r in new))
 
     monkeypatch.setattr(fit, "sample", sample)
-    monkeypatch.setattr(fit, "compile_case", lambda case: "compiled here")
+    monkeypatch.setattr(fit, "compile_case", lambda case: f"compiled here for {case.id}")
     sign = np.array([i.sign for i in belarus.indicators], dtype=float)
     return SimpleNamespace(result=fake(0.0), calls=calls, p=lambda shift: p_of(base + shift, weight, level, sign))
 
@@ -62,7 +64,8 @@ def test_two_refit_players_by_hand(belarus, world):
     (r,) = report.results
     assert r.path == "refit" and r.refits == 3
     assert sorted(c[3] for c in world.calls) == [["army_readiness"], ["army_readiness", "leader_willingness"], ["leader_willingness"]]
-    assert all(c[0] == "compiled here" and c[2] is True for c in world.calls)
+    assert all(c[0] == f"compiled here for {belarus.id}" and c[2] is True for c in world.calls)
+    assert all(c[4] == [f"Hypothetical readings of scenario {sc.name}"] for c in world.calls)
     assert all(c[1] == fit.FitSettings(**FIT) for c in world.calls)  # the baseline's own settings
     assert r.mean == pytest.approx(v12) and r.difference == pytest.approx(v12 - v0)
     assert r.attribution.tolist() == pytest.approx([((v1 - v0) + (v12 - v2)) / 2, ((v2 - v0) + (v12 - v1)) / 2])
@@ -71,6 +74,8 @@ def test_two_refit_players_by_hand(belarus, world):
     i = int(np.argmin(full[m:] - full[:-m]))
     assert (r.hdi_low, r.hdi_high, r.median, r.hdi_prob) == pytest.approx((full[i], full[i + m], np.median(full), 0.5))
     assert r.p.tolist() == pytest.approx(world.p(a + b).tolist())
+    est = describe(v12, min(full[i], v12), max(full[i + m], v12))
+    assert (r.words, r.band, r.warning) == (est.words, est.label, est.warning or "")
     assert report.baseline["probability"] == pytest.approx(v0) and report.baseline["hdi_prob"] == 0.5
     assert report.hdi_prob == 0.5 and report.case_id == belarus.id and report.question == belarus.spec.question.text
     assert report.baseline_p.tolist() == pytest.approx(world.p(0.0).tolist())
@@ -95,3 +100,8 @@ def test_given_settings_and_compiled_model_are_used(belarus, world):
 def test_default_scenarios_are_the_case_file(belarus, world):
     report = run_scenarios(world.result, belarus)
     assert [r.scenario.id for r in report.results] == [s.id for s in load_scenarios(belarus)]
+
+
+def test_settings_of_a_forecast_without_fit_settings_are_the_defaults():
+    assert settings_of(SimpleNamespace(config={})) == fit.FitSettings()
+    assert settings_of(SimpleNamespace(config={"fit": {"draws": 50, "other": 1}})) == fit.FitSettings(draws=50)
