@@ -105,3 +105,34 @@ def test_default_scenarios_are_the_case_file(belarus, world):
 def test_settings_of_a_forecast_without_fit_settings_are_the_defaults():
     assert settings_of(SimpleNamespace(config={})) == fit.FitSettings()
     assert settings_of(SimpleNamespace(config={"fit": {"draws": 50, "other": 1}})) == fit.FitSettings(draws=50)
+
+
+def test_report_tables_and_plain_data(belarus, world):
+    (sc,) = [s for s in load_scenarios(belarus) if s.id == "units_forming"]
+    changes = resolve(sc, belarus)
+    a, b = (SHIFT[c.indicator] * len(c.readings) for c in changes)
+    v0, v12 = world.p(0.0).mean(), world.p(a + b).mean()
+    report = run_scenarios(world.result, belarus, [sc], hdi_prob=0.8)
+    (r,) = report.results
+    t = report.table()
+    assert t.index.tolist() == ["baseline", "units_forming"]
+    assert list(t.columns) == ["name", "path", "refits", "mean", "median", "hdi_low", "hdi_high", "hdi_prob", "words", "difference"]
+    assert t.loc["baseline", ["name", "path", "refits", "words"]].tolist() == [
+        "Baseline (the case as it stands)", "posterior", 0, report.baseline["words"]]
+    assert t.loc["baseline", ["mean", "median", "hdi_low", "hdi_high", "hdi_prob", "difference"]].tolist() == pytest.approx([
+        v0, np.median(world.p(0.0)), report.baseline["hdi_low"], report.baseline["hdi_high"], 0.8, 0.0])
+    assert t.loc["units_forming", ["name", "path", "refits", "words"]].tolist() == [sc.name, "refit", 3, r.words]
+    assert t.loc["units_forming", ["mean", "median", "hdi_low", "hdi_high", "hdi_prob", "difference"]].tolist() == pytest.approx([
+        v12, r.median, r.hdi_low, r.hdi_high, 0.8, v12 - v0])
+    att = report.attribution()
+    assert list(att.columns) == ["scenario", "scenario_name", "change", "kind", "indicator", "difference", "scenario_difference"]
+    assert att["scenario"].tolist() == ["units_forming"] * 2 and att["scenario_name"].tolist() == [sc.name] * 2
+    assert att["change"].tolist() == [c.label for c in changes] and att["kind"].tolist() == ["readings"] * 2
+    assert att["indicator"].tolist() == ["army_readiness", "leader_willingness"]
+    assert att["difference"].sum() == pytest.approx(v12 - v0) and att["scenario_difference"].tolist() == pytest.approx([v12 - v0] * 2)
+    assert list(run_scenarios(world.result, belarus, []).attribution().columns) == list(att.columns)
+    d = report.to_dict()
+    assert (d["case"], d["question"], d["baseline"]) == (belarus.id, belarus.spec.question.text, report.baseline)
+    assert d["attribution_method"] == ("exact Shapley values over each scenario's changes, on the posterior mean of P "
+                                       "(they add up to the difference)")
+    assert [s["id"] for s in d["scenarios"]] == ["units_forming"] and d["scenarios"][0] == r.to_dict()
