@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from scipy.special import expit, logit
 
-from forecast.analysis.sensitivity import plausible_range, tipping_points, tornado
+from forecast.analysis.sensitivity import _nan_none, analyse, plausible_range, tipping_points, tornado
 from forecast.model.draws import Draws
 
 INDICATORS = [
@@ -96,3 +96,32 @@ def test_plausible_range_defaults_to_the_posterior_and_checks_its_kind():
     assert plausible_range(d, "up", "scale") == (0.0, 1.0)
     with pytest.raises(ValueError, match="^range must be 'posterior' or 'scale', got 'whole'$"):
         plausible_range(d, "up", "whole")
+
+
+def test_analyse_without_the_prior_check_in_plain_data():
+    base = logit(0.975)
+    result = fake_result(base)
+    result.config, result.question = {"case": {"id": "toy"}}, "Will it?"
+    s = analyse(result, case="unused without the prior check", range="scale", prior=False)
+    assert s.prior is None and s.case_id == "toy" and s.question == "Will it?"
+    assert s.baseline["probability"] == pytest.approx(0.975) and s.baseline["hdi_low"] == pytest.approx(0.975)
+    d = s.to_dict()
+    assert (d["case"], d["question"], d["range"], d["prior_sensitivity"]) == ("toy", "Will it?", "whole scale 0–1", None)
+    assert d["baseline"] == s.baseline
+    up = {i["id"]: i for i in d["indicators"]}["up"]
+    assert {k: up[k] for k in ("name", "direction", "range", "level_low", "level_high")} == {
+        "name": "Raiser", "direction": "raises", "range": "whole scale 0–1", "level_low": 0.0, "level_high": 1.0}
+    assert (up["level_mean"], up["p_low"], up["p_high"], up["swing"]) == pytest.approx(
+        (0.5, expit(base - 1), expit(base + 1), expit(base + 1) - expit(base - 1)))
+    assert up["tipping_points"]["up"] == {"band": None, "edge": None, "level": None, "text": "none: already in the top band"}
+    down = up["tipping_points"]["down"]
+    assert (down["band"], down["edge"]) == ("very likely", 0.95) and isinstance(down["edge"], float)
+    assert down["level"] == pytest.approx(level_for(0.95, base, 1), abs=1e-5) and down["text"].startswith("very likely: 80–95 % at level")
+    weak = {i["id"]: i for i in d["indicators"]}["weak"]["tipping_points"]["down"]
+    assert weak["level"] is None and weak["text"] == "none within the scale"
+    assert analyse(result, prior=False).to_dict()["range"] == "posterior 5–95 %"
+
+
+def test_nan_none():
+    assert _nan_none(None) is None and _nan_none(float("nan")) is None
+    assert _nan_none(np.float64(0.25)) == 0.25 and type(_nan_none(np.float64(0.25))) is float and _nan_none(1) == 1.0
