@@ -125,3 +125,31 @@ def test_analyse_without_the_prior_check_in_plain_data():
 def test_nan_none():
     assert _nan_none(None) is None and _nan_none(float("nan")) is None
     assert _nan_none(np.float64(0.25)) == 0.25 and type(_nan_none(np.float64(0.25))) is float and _nan_none(1) == 1.0
+
+
+def test_bands_next_to_the_ends_still_have_both_edges():
+    t = tipping_points(fake_result(logit(0.9)))  # very likely: the edge up is 0.95
+    assert t["up_edge"].tolist() == [0.95] * 3 and t["up_band"].tolist() == ["almost certain"] * 3
+    t = tipping_points(fake_result(logit(0.1)))  # very unlikely: the edge down is 0.05
+    assert t["down_edge"].tolist() == [0.05] * 3 and t["down_band"].tolist() == ["almost no chance"] * 3
+
+
+def test_tornado_uses_the_quantiles_asked_for():
+    t = tornado(fake_result(0.0, levels=((0.2, 0.5, 0.5), (0.6, 0.5, 0.5))), q=(0.25, 0.75))
+    assert t.loc["up", ["level_low", "level_high"]].tolist() == pytest.approx([0.3, 0.5])
+
+
+def test_analyse_runs_the_prior_check_only_with_a_case(monkeypatch):
+    import forecast.analysis.sensitivity as sensitivity
+
+    calls = []
+    check = SimpleNamespace(to_dict=lambda: {"verdict": "stand-in"})
+    monkeypatch.setattr(sensitivity, "prior_sensitivity", lambda result, case: calls.append((result, case)) or check)
+    result = fake_result(logit(0.3))
+    result.config, result.question = {"case": {"id": "toy"}}, "Will it?"
+    s = analyse(result, "the case")
+    assert calls == [(result, "the case")] and s.prior is check and s.to_dict()["prior_sensitivity"] == {"verdict": "stand-in"}
+    assert analyse(result).prior is None and analyse(result, "the case", prior=False).prior is None and len(calls) == 1
+    one = sensitivity.Sensitivity(tornado=s.tornado.iloc[:1], tipping=s.tipping)
+    assert one.to_dict()["range"] == "posterior 5–95 %" and len(one.to_dict()["indicators"]) == 1
+    assert sensitivity.Sensitivity(tornado=s.tornado.iloc[:0], tipping=s.tipping).to_dict()["range"] is None

@@ -58,3 +58,14 @@ def test_weakly_informed_parameters_are_counted_by_group():
     # a parameter that is neither base nor indexed is named as it is
     text = verdict(summary(0.01, 0.2, [("shared_sd", 0.1, 0.0)]), NONE)
     assert " The data barely inform shared_sd: " in text
+
+
+def test_edges_of_the_threshold_and_unknown_groups():
+    assert verdict(summary(0.05, 0.05), NONE).startswith("Both the priors (sensitivity 0.05) and the readings (0.05)")
+    named = verdict(summary(0.01, 0.2), components(("tau (all)", 0.2, True)))
+    assert named == ("P(event) is driven by the readings (sensitivity 0.20) and not much by the priors (0.01 < 0.05): "
+                     "the evidence, not the stated priors, sets the result. The priors that move it most: tau (all) (0.20).")
+    rows = [("weight[a]", 0.07, 0.05), ("tau[a]", 0.1, 0.0)]  # a likelihood of exactly 0.05 is informed
+    assert verdict(summary(0.01, 0.2, rows), NONE).endswith(
+        NO_PRIOR + " The data barely inform 1 of the 1 tau: those rest on the analyst's statements alone, "
+        "which is where a second opinion or reference cases would help most.")
