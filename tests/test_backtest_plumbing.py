@@ -114,3 +114,30 @@ def test_the_no_evidence_cut_drops_readings_and_judgments(belarus, monkeypatch):
     assert belarus.judgments and belarus.readings
     (d, cut, _), = list(as_of_fits(belarus, "c", "s", [NO_EVIDENCE]))
     assert d is NO_EVIDENCE and cut.readings == [] and cut.judgments == [] and calls[0][4] is False
+
+
+def test_predict_a_reference_case_by_hand(second_case):
+    from helpers import REFERENCE_CASES, SECOND_CASE_SIGNS, write_reference_cases
+
+    from forecast.analysis.backtest import _predict
+    from forecast.model.draws import Draws
+    from forecast.model.model import model_inputs
+
+    write_reference_cases(second_case)
+    case = load_case(second_case)
+    # leave out port-east's coding of mediation: that level is then integrated out (mean 0, var 0.2 under Beta(2, 2))
+    case = dataclasses.replace(case, codings=[c for c in case.codings if (c.case, c.indicator) != ("port-east", "mediation")])
+    base = np.array([-0.5, 0.4, 0.1])
+    weight = np.array([[0.8, 0.5, 1.2, 0.3], [1.5, 0.2, 0.4, 0.9], [0.6, 0.7, 0.3, 1.1]])
+    draws = Draws(base=base, weight=weight, level=np.full((3, 4), 0.5), sign=np.array(SECOND_CASE_SIGNS), indicators=tuple(case.indicator_ids))
+    inputs = model_inputs(case)
+    for i, (_, _, levels) in enumerate(REFERENCE_CASES):
+        x = np.array(list(levels.values()))
+        eta = base + (np.array(SECOND_CASE_SIGNS) * weight * (2 * x - 1)).sum(axis=1)
+        if i == 2:  # mediation uncoded: its term is the prior mean 0 and its variance widens the probit scale
+            eta = (base + (np.array(SECOND_CASE_SIGNS[:3]) * weight[:, :3] * (2 * x[:3] - 1)).sum(axis=1)) / np.sqrt(
+                1 + np.pi * weight[:, 3] ** 2 * 0.2 / 8)
+        p = 1 / (1 + np.exp(-eta))
+        assert _predict(case, draws, inputs, i) == pytest.approx(p.mean())
+        w = np.array([1.0, 2.0, 5.0])
+        assert _predict(case, draws.reweighted(w), inputs, i) == pytest.approx(p @ w / w.sum())
