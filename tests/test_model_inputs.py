@@ -1,0 +1,195 @@
+"""The model's numeric inputs, checked field by field against the case files and hand-worked numbers.
+
+No sampling and no PyMC: :func:`forecast.model.model.model_inputs` is plain numpy. The second case
+(``tests/helpers.py``) has no reference cases and no judgments, so its evidence arrays are empty,
+and empty arrays must still carry the dtype the model indexes with.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+from helpers import REFERENCE_CASES, SECOND_CASE_SIGNS, with_model, write_reference_cases
+from scipy.special import logit
+from scipy.stats import norm
+
+from forecast import load_case
+from forecast.maths import grade_factor
+from forecast.model.model import DATA_DIMS, data_coords, judgment_inputs, model_inputs, reading_sd, uncoded_moments
+
+INDEX_INPUTS = {"reading_indicator", "ref_outcome", "coding_case", "coding_indicator"}
+"""Inputs used as integer indices or counts; every other input is float."""
+
+
+def with_indicator_level(case, k, level):
+    spec = case.spec.model_copy(deep=True)
+    spec.indicators[k].level = level
+    return dataclasses.replace(case, spec=spec)
+
+
+@pytest.mark.parametrize("a, b, mean, var", [
+    (2.0, 2.0, 0.0, 0.2),  # Beta(2, 2): var x = 4 / (16 * 5) = 0.05, so var(2x - 1) = 0.2
+    (3.0, 1.0, 0.5, 0.15),  # mean x = 3/4 -> 2 * 3/4 - 1; var x = 3 / (16 * 5) -> 4 * 3 / 80
+    (1.0, 4.0, -0.6, 4 * 4 / (25 * 6)),  # mean x = 1/5 -> -0.6
+])
+def test_uncoded_moments_by_hand(a, b, mean, var):
+    assert uncoded_moments(a, b) == pytest.approx((mean, var))
+
+
+def test_second_case_inputs_by_hand(second_case):
+    case = load_case(second_case)
+    x = model_inputs(case)
+    assert set(x) == set(DATA_DIMS)
+    for name, value in x.items():
+        assert value.dtype == (np.int64 if name in INDEX_INPUTS else float), name
+    assert x["sign"].tolist() == list(SECOND_CASE_SIGNS)
+    # readings in file order: ballot, ballot, gap, fund, gap, mediation, ballot
+    assert x["reading_indicator"].tolist() == [0, 0, 1, 2, 1, 3, 0]
+    assert x["reading_level"][[1, 3, 4]].tolist() == [0.8, 0.6, 0.9]  # the numeric levels of the file
+    assert x["level_a"].tolist() == [2.0] * 4 and x["level_b"].tolist() == [2.0] * 4
+    assert x["uncoded_mean"].tolist() == [0.0] * 4 and x["uncoded_var"].tolist() == pytest.approx([0.2] * 4)
+    for name in ("ref_outcome", "coding_case", "coding_indicator", "coding_level", "judgment_logit", "judgment_sd"):
+        assert x[name].shape == (0,), name
+    assert float(x["judgment_shared_sd"]) == 0.5
+    assert data_coords(case) == {
+        "indicator": ["ballot_mandate", "offer_gap", "strike_fund", "mediation"],
+        "reading": ["vote", "patience", "offer-open", "fund", "no-more", "no-mediator", "support"],
+        "reference_case": [], "coding": [], "judgment": [],
+    }
+
+
+def test_no_readings_still_index_with_integers(second_case):
+    x = model_inputs(dataclasses.replace(load_case(second_case), readings=[]))
+    assert x["reading_indicator"].dtype == np.int64 and x["reading_indicator"].shape == (0,)
+
+
+def test_reference_inputs_by_hand(second_case):
+    write_reference_cases(second_case)
+    case = load_case(second_case)
+    x = model_inputs(case)
+    assert x["ref_outcome"].tolist() == [1, 0, 1]
+    assert x["coding_case"].tolist() == [0] * 4 + [1] * 4 + [2] * 4
+    assert x["coding_indicator"].tolist() == [0, 1, 2, 3] * 3
+    assert x["coding_level"].tolist() == [v for _, _, levels in REFERENCE_CASES for v in levels.values()]
+    assert data_coords(case)["reference_case"] == ["port-north", "port-south", "port-east"]
+    assert data_coords(case)["coding"][:2] == ["port-north/ballot_mandate", "port-north/offer_gap"]
+
+
+def test_an_indicator_level_and_an_uneven_level_prior(second_case):
+    case = with_indicator_level(load_case(second_case), 1, 0.75)
+    x = model_inputs(case)
+    # level 0.75 with strength max(2 + 2, 4) = 4: a = 1 + 0.75 * 2, b = 1 + 0.25 * 2
+    assert x["level_a"].tolist() == [2.0, 2.5, 2.0, 2.0] and x["level_b"].tolist() == [2.0, 1.5, 2.0, 2.0]
+    x = model_inputs(with_model(load_case(second_case), level_prior=(3.0, 1.0)))
+    assert x["level_a"].tolist() == [3.0] * 4 and x["level_b"].tolist() == [1.0] * 4
+    assert x["uncoded_mean"].tolist() == [0.5] * 4 and x["uncoded_var"].tolist() == pytest.approx([0.15] * 4)
+
+
+def test_reading_sd_by_grade_and_age(second_case):
+    case = load_case(second_case)
+    grades = ["B2", "C3", "B2", "B2", "B1", "B2", "B3"]
+    plain = 0.12 * np.array([grade_factor(g) for g in grades])
+    assert reading_sd(case).tolist() == pytest.approx(plain.tolist())
+    # half-life 35 days: the readings of 3 February are 35 days older than the latest (10 March), so
+    # their precision halves and their sd grows by sqrt(2)
+    aged = reading_sd(with_model(case, half_life_days=35.0))
+    assert aged.tolist() == pytest.approx((plain * np.array([math.sqrt(2)] * 4 + [1.0] * 3)).tolist())
+
+
+def test_judgment_inputs_by_hand(belarus):
+    (j,) = belarus.judgments  # "a lot more unlikely than likely": 10-30 %, noise 1.2
+    low, high = logit(0.1), logit(0.3)
+    vague = (high - low) / (2 * norm.ppf(0.95))
+    centres, sds = judgment_inputs(belarus)
+    assert centres.dtype == float and sds.dtype == float
+    assert centres.tolist() == pytest.approx([(low + high) / 2])
+    assert sds.tolist() == pytest.approx([math.sqrt(1.2**2 + vague**2)])
+    # without its own noise the judgment takes the case's default [model] judgment_sd
+    bare = dataclasses.replace(with_model(belarus, judgment_sd=0.4), judgments=[j.model_copy(update={"sd": None})])
+    assert judgment_inputs(bare)[1].tolist() == pytest.approx([math.sqrt(0.4**2 + vague**2)])
+    assert model_inputs(bare)["judgment_sd"].tolist() == pytest.approx([math.sqrt(0.4**2 + vague**2)])
+
+
+def by_hand_reference_logit(base, weight, sign, uncoded_mean, uncoded_var, codings, n_cases):
+    """One draw: eta and the probit-scaled logit of each reference case, by looping over cases and indicators."""
+    out = []
+    for i in range(n_cases):
+        coded = {k: x for case, k, x in codings if case == i}
+        eta, var = base, 0.0
+        for k in range(len(sign)):
+            if k in coded:
+                eta += sign[k] * weight[k] * (2 * coded[k] - 1)
+            else:
+                eta += sign[k] * weight[k] * uncoded_mean[k]
+                var += weight[k] ** 2 * uncoded_var[k]
+        out.append(eta / math.sqrt(1 + math.pi * var / 8))
+    return np.array(out)
+
+
+# three indicators, uneven level prior Beta(3, 1) (mean of 2x - 1: 0.5, variance 0.15); case 0 coded
+# on indicators 0 and 2, case 1 on indicator 1 only, case 2 not at all
+REF = {"sign": np.array([1.0, -1.0, 1.0]), "uncoded_mean": np.full(3, 0.5), "uncoded_var": np.full(3, 0.15),
+       "codings": [(0, 0, 0.9), (0, 2, 0.2), (1, 1, 0.6)], "n_cases": 3}
+
+
+def test_reference_logit_on_draws_against_a_loop():
+    from forecast.model.model import reference_logit
+
+    base = np.array([-0.5, 0.3])
+    weight = np.array([[0.8, 0.4, 1.5], [0.2, 1.1, 0.7]])
+    case, ind, lvl = zip(*REF["codings"])
+    out = reference_logit(base, weight, REF["sign"], REF["uncoded_mean"], REF["uncoded_var"], list(case), list(ind), list(lvl), REF["n_cases"], xp=np)
+    assert out.shape == (2, 3)
+    for s in range(2):
+        expected = by_hand_reference_logit(base[s], weight[s], REF["sign"], REF["uncoded_mean"], REF["uncoded_var"], REF["codings"], REF["n_cases"])
+        assert out[s].tolist() == pytest.approx(expected.tolist())
+
+
+def test_reference_logit_in_pytensor_against_a_loop():
+    import pytensor.tensor as pt
+
+    from forecast.model.model import reference_logit
+
+    weight = np.array([0.8, 0.4, 1.5])
+    case, ind, lvl = (np.array(v) for v in zip(*REF["codings"]))
+    out = reference_logit(pt.as_tensor(-0.5), pt.as_tensor(weight), pt.as_tensor(REF["sign"]), pt.as_tensor(REF["uncoded_mean"]),
+                          pt.as_tensor(REF["uncoded_var"]), pt.as_tensor(case), pt.as_tensor(ind), pt.as_tensor(lvl), REF["n_cases"]).eval()
+    expected = by_hand_reference_logit(-0.5, weight, REF["sign"], REF["uncoded_mean"], REF["uncoded_var"], REF["codings"], REF["n_cases"])
+    assert out.tolist() == pytest.approx(expected.tolist())
+
+
+def test_built_model_names_dims_and_log_density(second_case):
+    from scipy.stats import beta, lognorm
+
+    from forecast.model.model import OBSERVED, build_model
+
+    write_reference_cases(second_case)
+    case = load_case(second_case)
+    model = build_model(case)
+    x = model_inputs(case)
+    assert {k: list(v) for k, v in model.coords.items()} == data_coords(case)
+    for name in ("base", "weight", "level", "contribution", "log_odds", "p", "observed_level", "reference_outcome", "judgments"):
+        assert name in model.named_vars, name
+    assert {v.name for v in model.observed_RVs} == {"observed_level", "reference_outcome"}
+    dims = model.named_vars_to_dims
+    assert dims["weight"] == dims["level"] == dims["contribution"] == ("indicator",)
+    assert dims["observed_level"] == ("reading",) and dims["reference_outcome"] == ("reference_case",)
+    for name, dim in DATA_DIMS.items():
+        if dim is not None and name not in OBSERVED:
+            assert dims[name] == (dim,), name
+    # log density of the priors and the readings at one point, against scipy
+    point = {"base": 0.3, "weight": np.array([0.5, 1.2, 0.8, 2.0]), "level": np.array([0.7, 0.4, 0.5, 0.2])}
+    logp = model.compile_fn(model.logp(vars=[model["base"], model["weight"], model["level"], model["observed_level"]], jacobian=False, sum=True),
+                            inputs=model.value_vars, on_unused_input="ignore")
+    ip = model.initial_point()
+    ip["base"] = point["base"]
+    ip["weight_log__"] = np.log(point["weight"])
+    ip["level_logodds__"] = np.log(point["level"] / (1 - point["level"]))
+    expected = (norm.logpdf(point["base"], x["base_mu"], x["base_sigma"])
+                + lognorm.logpdf(point["weight"], x["weight_sigma"], scale=np.exp(x["weight_mu"])).sum()
+                + beta.logpdf(point["level"], x["level_a"], x["level_b"]).sum()
+                + norm.logpdf(x["reading_level"], point["level"][x["reading_indicator"]], x["reading_sd"]).sum())
+    assert float(logp(ip)) == pytest.approx(float(expected), rel=1e-9)
