@@ -384,9 +384,10 @@ def contribution_summary(draws: Draws, names: Sequence[str] | None = None, *, hd
 def effective_size(weights) -> float:
     """Importance-sampling effective sample size ``1 / sum w_s^2`` of normalised weights."""
     w = np.asarray(weights, dtype=float)
+    if not np.all(np.isfinite(w)) or w.sum() <= 0:
+        return 0.0
     w = w / w.sum()
-    return float(1.0 / np.sum(w * w)) if np.all(np.isfinite(w)) else 0.0
-
+    return float(1.0 / np.sum(w * w))
 
 
 def plain_summary(s) -> dict[str, Any]:
