@@ -16,7 +16,7 @@ one compiled model serves every edit: :func:`model_inputs` gives the arrays, and
 ``with_data(**model_inputs(edited_case))`` swaps them without recompiling. Changing the number of
 indicators changes the model's shape and needs a new model.
 
-Learning from evidence (issue 5; the full argument is in ``docs/model.md``):
+Learning from evidence (the full argument is in ``docs/model.md``):
 
 - reference cases i = 1..R with outcome o_i and coded levels x_ik (some uncoded):
       o_i ~ Bernoulli(logistic(eta_i / sqrt(1 + pi v_i / 8)))               (``reference_outcome``)
@@ -50,7 +50,7 @@ DATA_DIMS = {
     "reading_indicator": "reading",
     "reading_level": "reading",
     "reading_sd": "reading",
-    # issue 5: reference cases, judgments (see the module docstring)
+    # reference cases and judgments (see the module docstring)
     "uncoded_mean": "indicator",
     "uncoded_var": "indicator",
     "ref_outcome": "reference_case",
