@@ -108,3 +108,19 @@ def harbour_fitted(harbour, harbour_compiled):
     from forecast.model.fit import sample
 
     return sample(harbour_compiled, harbour, FitSettings(**SMALL), progress=False)
+
+
+@pytest.fixture
+def tiny():
+    """Four posterior draws of two indicators (``a`` raises, ``b`` lowers), written out by hand."""
+    import numpy as np
+
+    from forecast.model.draws import Draws
+
+    return Draws(
+        base=np.array([-1.0, 0.0, 0.5, -0.2]),
+        weight=np.array([[0.5, 1.0], [1.5, 0.2], [1.0, 1.0], [0.3, 2.0]]),
+        level=np.array([[0.2, 0.9], [0.5, 0.1], [0.8, 0.6], [0.95, 0.3]]),
+        sign=np.array([1.0, -1.0]),
+        indicators=("a", "b"),
+    )

@@ -32,18 +32,6 @@ def by_hand(base, weight, level, sign):
     return 1 / (1 + np.exp(-lo))
 
 
-@pytest.fixture
-def tiny():
-    """Four draws of two indicators (``a`` raises, ``b`` lowers), written out."""
-    return Draws(
-        base=np.array([-1.0, 0.0, 0.5, -0.2]),
-        weight=np.array([[0.5, 1.0], [1.5, 0.2], [1.0, 1.0], [0.3, 2.0]]),
-        level=np.array([[0.2, 0.9], [0.5, 0.1], [0.8, 0.6], [0.95, 0.3]]),
-        sign=np.array([1.0, -1.0]),
-        indicators=("a", "b"),
-    )
-
-
 def test_a_hand_worked_probability():
     # base 0, one indicator that raises with weight ln 3, fully present: odds 3, P = 3/4.
     d = Draws(np.zeros(1), np.array([[math.log(3)]]), np.ones((1, 1)), np.ones(1), ("x",))

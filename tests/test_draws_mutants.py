@@ -36,17 +36,6 @@ def brute_hdi(x, prob):
     return xs[i], xs[i + m]
 
 
-@pytest.fixture
-def tiny():
-    return Draws(
-        base=np.array([-1.0, 0.0, 0.5, -0.2]),
-        weight=np.array([[0.5, 1.0], [1.5, 0.2], [1.0, 1.0], [0.3, 2.0]]),
-        level=np.array([[0.2, 0.9], [0.5, 0.1], [0.8, 0.6], [0.95, 0.3]]),
-        sign=np.array([1.0, -1.0]),
-        indicators=("a", "b"),
-    )
-
-
 def tiny_p(tiny, level_a):
     """P on each draw with indicator ``a``'s level set to ``level_a``, written out."""
     lo = tiny.base + (2 * level_a - 1) * tiny.weight[:, 0] - (2 * tiny.level[:, 1] - 1) * tiny.weight[:, 1]

@@ -240,7 +240,7 @@ class LiveModel:
         :func:`forecast.model.fit.compile_case` of a case with the same indicators (compiled here if not given).
     draws, tune, chains, seed : int
         Sampler settings of every (re-)sample. The defaults (2 chains, one per core, x 1 000 draws
-        after 300 warm-up draws) re-sample the Belarus case in about 0.15 s on 2 cores.
+        after 300 warm-up draws) re-sample an 11-indicator case in about 0.15 s on 2 cores.
     hdi_prob : float
         Probability of the reported intervals.
     khat_max : float
