@@ -134,20 +134,3 @@ def level_prior(level: float | None, a: float, b: float) -> tuple[float, float]:
         raise ValueError(f"a level must be in [0, 1], got {level!r}")
     k = max(float(a) + float(b), 4.0)
     return 1.0 + level * (k - 2.0), 1.0 + (1.0 - level) * (k - 2.0)
-
-
-def age_weight(age_days: ArrayLike, half_life_days: float | None) -> np.ndarray:
-    """Precision multiplier of a reading ``age_days`` old: ``0.5 ** (age / half_life)``, 1 when off.
-
-    A reading's noise sd is divided by the square root of this, so its precision halves every
-    half-life before the case's latest evidence. ``half_life_days = None`` turns fading off.
-
-    Examples
-    --------
-    >>> float(age_weight(365, 365)), float(age_weight(0, 30)), float(age_weight(400, None))
-    (0.5, 1.0, 1.0)
-    """
-    age = np.maximum(np.asarray(age_days, dtype=float), 0.0)
-    if half_life_days is None:
-        return np.ones_like(age)
-    return 0.5 ** (age / float(half_life_days))

@@ -18,9 +18,9 @@ from scipy.stats import norm
 
 from forecast import load_case
 from forecast.maths import grade_factor
-from forecast.model.model import DATA_DIMS, data_coords, judgment_inputs, model_inputs, reading_sd, uncoded_moments
+from forecast.model.model import DATA_DIMS, data_coords, judgment_inputs, level_centre, model_inputs, uncoded_moments
 
-INDEX_INPUTS = {"reading_indicator", "ref_outcome", "coding_case", "coding_indicator"}
+INDEX_INPUTS = {"ref_outcome", "coding_case", "coding_indicator"}
 """Inputs used as integer indices or counts; every other input is float."""
 
 
@@ -47,8 +47,8 @@ def test_second_case_inputs_by_hand(second_case):
         assert value.dtype == (np.int64 if name in INDEX_INPUTS else float), name
     assert x["sign"].tolist() == list(SECOND_CASE_SIGNS)
     # readings in file order: ballot, ballot, gap, fund, gap, mediation, ballot
-    assert x["reading_indicator"].tolist() == [0, 0, 1, 2, 1, 3, 0]
-    assert x["reading_level"][[1, 3, 4]].tolist() == [0.8, 0.6, 0.9]  # the numeric levels of the file
+    assert x["reading_design"].shape == (7, 4) and x["reading_whitened"].shape == (7,)
+    assert x["level_centre"].tolist() == [0.0] * 4  # no reference cases: centred at neutral
     assert x["level_a"].tolist() == [2.0] * 4 and x["level_b"].tolist() == [2.0] * 4
     assert x["uncoded_mean"].tolist() == [0.0] * 4 and x["uncoded_var"].tolist() == pytest.approx([0.2] * 4)
     for name in ("ref_outcome", "coding_case", "coding_indicator", "coding_level", "judgment_logit", "judgment_sd"):
@@ -61,9 +61,56 @@ def test_second_case_inputs_by_hand(second_case):
     }
 
 
-def test_no_readings_still_index_with_integers(second_case):
+def test_no_readings_give_empty_reading_inputs(second_case):
     x = model_inputs(dataclasses.replace(load_case(second_case), readings=[]))
-    assert x["reading_indicator"].dtype == np.int64 and x["reading_indicator"].shape == (0,)
+    assert x["reading_whitened"].shape == (0,) and x["reading_design"].shape == (0, 4)
+
+
+def hand_covariance(case):
+    """Sigma of forecast.measurement, entry by entry from the case's rows (logit slope 4 at 0.5)."""
+    m = case.spec.model
+    latest = max(r.date for r in case.readings)
+    rs = case.readings
+    sigma = np.zeros((len(rs), len(rs)))
+    for i, a in enumerate(rs):
+        for j, b in enumerate(rs):
+            if a.indicator != b.indicator:
+                continue
+            if i == j:
+                sigma[i, j] += (4 * m.reading_sd * grade_factor(a.grade)) ** 2
+            if a.source == b.source:
+                sd = {"neutral": m.source_sd, "interested": m.interested_source_sd}[case.sources[a.source].stance]
+                sigma[i, j] += (4 * sd) ** 2
+            years = min((latest - a.date).days, (latest - b.date).days) / 365.25
+            sigma[i, j] += m.level_volatility**2 * years
+    return sigma
+
+
+def test_reading_inputs_whiten_the_hand_built_covariance(second_case):
+    """(W E)' (W E) = E' Sigma^-1 E and (W E)' W z = E' Sigma^-1 z for the Sigma built by hand."""
+    case = with_model(load_case(second_case), level_volatility=0.8, source_sd=0.15)
+    x = model_inputs(case)
+    sigma = hand_covariance(case)
+    # ballot: vote & patience share the gazette (same day), support is a month later from cbw
+    assert sigma[0, 1] == pytest.approx((4 * 0.15) ** 2 + 0.8**2 * 35 / 365.25)
+    assert sigma[0, 6] == pytest.approx(0.0)  # the later reading (age 0) shares no walk, no source
+    e = np.zeros((7, 4))
+    e[np.arange(7), [0, 0, 1, 2, 1, 3, 0]] = 1.0
+    z = logit(np.clip([0.9, 0.8, 0.5, 0.6, 0.9, 0.0, 0.75], 0.05, 0.95))
+    q = np.linalg.inv(sigma)
+    a, y = x["reading_design"], x["reading_whitened"]
+    assert np.allclose(a.T @ a, e.T @ q @ e, rtol=1e-9, atol=1e-12)
+    assert (a.T @ y).tolist() == pytest.approx((e.T @ q @ z).tolist(), rel=1e-9)
+    assert y @ y == pytest.approx(z @ q @ z, rel=1e-9)
+
+
+def test_level_centre_is_the_reference_class_mean(second_case):
+    write_reference_cases(second_case)
+    case = load_case(second_case)
+    # coded levels of port-north, port-south, port-east: 2x - 1 averaged
+    expected = [np.mean([2 * lv[k] - 1 for _, _, lv in REFERENCE_CASES]) for k in case.indicator_ids]
+    assert level_centre(case).tolist() == pytest.approx(expected)
+    assert model_inputs(case)["level_centre"].tolist() == pytest.approx(expected)
 
 
 def test_reference_inputs_by_hand(second_case):
@@ -86,17 +133,6 @@ def test_an_indicator_level_and_an_uneven_level_prior(second_case):
     x = model_inputs(with_model(load_case(second_case), level_prior=(3.0, 1.0)))
     assert x["level_a"].tolist() == [3.0] * 4 and x["level_b"].tolist() == [1.0] * 4
     assert x["uncoded_mean"].tolist() == [0.5] * 4 and x["uncoded_var"].tolist() == pytest.approx([0.15] * 4)
-
-
-def test_reading_sd_by_grade_and_age(second_case):
-    case = load_case(second_case)
-    grades = ["B2", "C3", "B2", "B2", "B1", "B2", "B3"]
-    plain = 0.12 * np.array([grade_factor(g) for g in grades])
-    assert reading_sd(case).tolist() == pytest.approx(plain.tolist())
-    # half-life 35 days: the readings of 3 February are 35 days older than the latest (10 March), so
-    # their precision halves and their sd grows by sqrt(2)
-    aged = reading_sd(with_model(case, half_life_days=35.0))
-    assert aged.tolist() == pytest.approx((plain * np.array([math.sqrt(2)] * 4 + [1.0] * 3)).tolist())
 
 
 def test_judgment_inputs_by_hand(belarus):
@@ -162,34 +198,44 @@ def test_reference_logit_in_pytensor_against_a_loop():
 
 
 def test_built_model_names_dims_and_log_density(second_case):
-    from scipy.stats import beta, lognorm
+    """The model's log density at one point against scipy: priors, and the readings as one
+    multivariate normal on the log-odds scale with the hand-built covariance (normalising
+    constant aside, which the whitened form drops: compared as differences between two points)."""
+    from scipy.stats import beta, lognorm, multivariate_normal
 
-    from forecast.model.model import OBSERVED, build_model
+    from forecast.model.model import OBSERVED, build_model, data_dims
 
     write_reference_cases(second_case)
     case = load_case(second_case)
     model = build_model(case)
     x = model_inputs(case)
     assert {k: list(v) for k, v in model.coords.items()} == data_coords(case)
-    for name in ("base", "weight", "level", "contribution", "log_odds", "p", "observed_level", "reference_outcome", "judgments"):
+    for name in ("base_class", "base", "weight", "level", "contribution", "log_odds", "p", "readings", "reference_outcome", "judgments"):
         assert name in model.named_vars, name
-    assert {v.name for v in model.observed_RVs} == {"observed_level", "reference_outcome"}
+    assert {v.name for v in model.observed_RVs} == {"readings", "reference_outcome"}
     dims = model.named_vars_to_dims
     assert dims["weight"] == dims["level"] == dims["contribution"] == ("indicator",)
-    assert dims["observed_level"] == ("reading",) and dims["reference_outcome"] == ("reference_case",)
-    for name, dim in DATA_DIMS.items():
-        if dim is not None and name not in OBSERVED:
-            assert dims[name] == (dim,), name
-    # log density of the priors and the readings at one point, against scipy
-    point = {"base": 0.3, "weight": np.array([0.5, 1.2, 0.8, 2.0]), "level": np.array([0.7, 0.4, 0.5, 0.2])}
-    logp = model.compile_fn(model.logp(vars=[model["base"], model["weight"], model["level"], model["observed_level"]], jacobian=False, sum=True),
+    assert dims["readings"] == ("reading",) and dims["reference_outcome"] == ("reference_case",)
+    for name in DATA_DIMS:
+        if data_dims(name) and name not in OBSERVED:
+            assert dims[name] == data_dims(name), name
+    logp = model.compile_fn(model.logp(vars=[model["base_class"], model["weight"], model["level"], model["readings"]], jacobian=False, sum=True),
                             inputs=model.value_vars, on_unused_input="ignore")
-    ip = model.initial_point()
-    ip["base"] = point["base"]
-    ip["weight_log__"] = np.log(point["weight"])
-    ip["level_logodds__"] = np.log(point["level"] / (1 - point["level"]))
-    expected = (norm.logpdf(point["base"], x["base_mu"], x["base_sigma"])
-                + lognorm.logpdf(point["weight"], x["weight_sigma"], scale=np.exp(x["weight_mu"])).sum()
-                + beta.logpdf(point["level"], x["level_a"], x["level_b"]).sum()
-                + norm.logpdf(x["reading_level"], point["level"][x["reading_indicator"]], x["reading_sd"]).sum())
-    assert float(logp(ip)) == pytest.approx(float(expected), rel=1e-9)
+    sigma = hand_covariance(case)
+    z = logit(np.clip([0.9, 0.8, 0.5, 0.6, 0.9, 0.0, 0.75], 0.05, 0.95))
+    ind = [0, 0, 1, 2, 1, 3, 0]
+
+    def both(point):
+        ip = model.initial_point()
+        ip["base_class"] = point["base_class"]
+        ip["weight_log__"] = np.log(point["weight"])
+        ip["level_logodds__"] = logit(point["level"])
+        expected = (norm.logpdf(point["base_class"], x["base_mu"], x["base_sigma"])
+                    + lognorm.logpdf(point["weight"], x["weight_sigma"], scale=np.exp(x["weight_mu"])).sum()
+                    + beta.logpdf(point["level"], x["level_a"], x["level_b"]).sum()
+                    + multivariate_normal(logit(point["level"])[ind], sigma).logpdf(z))
+        return float(logp(ip)), float(expected)
+
+    one = both({"base_class": 0.3, "weight": np.array([0.5, 1.2, 0.8, 2.0]), "level": np.array([0.7, 0.4, 0.5, 0.2])})
+    two = both({"base_class": -1.1, "weight": np.array([0.9, 0.3, 1.5, 0.6]), "level": np.array([0.2, 0.85, 0.35, 0.6])})
+    assert two[0] - one[0] == pytest.approx(two[1] - one[1], rel=1e-9)

@@ -1,8 +1,9 @@
 """Fast re-evaluation of an edited case: reuse one compiled model, reweight where the maths allows.
 
-An edit in the notebook (a weight, a spread, a level judgment) changes only *prior parameters* of
-the model: the ``pm.Data`` inputs ``weight_mu``/``weight_sigma``, ``level_a``/``level_b`` or
-``base_mu``/``base_sigma`` (:func:`forecast.model.model.model_inputs`). The likelihood does not depend on
+An edit in the notebook (a weight, a spread, a level judgment, the base rate) changes only *prior
+parameters* of the model: the ``pm.Data`` inputs ``weight_mu``/``weight_sigma``, ``level_a``/``level_b``
+or ``base_mu``/``base_sigma`` (:func:`forecast.model.model.model_inputs`); the base-rate prior is on
+``base_class = base + sum_k s_k weight_k c_k`` with the reference class's centre ``c``. The likelihood does not depend on
 them, so the posterior under the edited prior is the old posterior times the ratio of the priors:
 
     p_new(theta | y)  ∝  p_old(theta | y) · p_new(theta) / p_old(theta)
@@ -43,7 +44,7 @@ KHAT_MAX = 0.7
 """Largest Pareto k-hat for which reweighting is trusted (lowered for small draw counts)."""
 
 PRIOR_TERMS: dict[str, tuple[str, str, str]] = {
-    "base": ("normal", "base_mu", "base_sigma"),
+    "base_class": ("normal", "base_mu", "base_sigma"),
     "weight": ("lognormal", "weight_mu", "weight_sigma"),
     "level": ("beta", "level_a", "level_b"),
 }
@@ -88,7 +89,7 @@ def log_prior_ratio(draws: dict[str, np.ndarray], old: dict[str, np.ndarray], ne
     Parameters
     ----------
     draws : dict of str to numpy.ndarray
-        Draws of ``base`` (shape ``(S,)``), ``weight`` and ``level`` (``(S, K)``).
+        Draws of ``base_class`` (shape ``(S,)``), ``weight`` and ``level`` (``(S, K)``).
     old, new : dict of str to numpy.ndarray
         Model inputs (:func:`forecast.model.model.model_inputs`) before and after the edit; only prior
         parameters (:data:`PRIOR_INPUTS`) may differ.
@@ -313,7 +314,8 @@ class LiveModel:
                 rejected.append(f"{', '.join(not_prior)} changed, not a prior parameter")
                 continue
             d = ref.draws
-            w, k = psis_weights(log_prior_ratio({"base": d.base, "weight": d.weight, "level": d.level}, ref.inputs, new))
+            base_class = d.base + (ref.inputs["sign"] * d.weight * ref.inputs["level_centre"]).sum(axis=1)
+            w, k = psis_weights(log_prior_ratio({"base_class": base_class, "weight": d.weight, "level": d.level}, ref.inputs, new))
             limit = khat_threshold(ref.size, self.khat_max)
             ess = effective_size(w)
             if (k == -math.inf or math.isfinite(k) and k <= limit) and ess >= self.min_ess:

@@ -156,23 +156,25 @@ class Case:
         return pd.DataFrame(rows).set_index("indicator")
 
     def readings_table(self):
-        """One row per reading, with its source's title, outlet, URL and the reading's effective weight.
+        """One row per reading, with its source's title, outlet, URL, stance and how much it counts.
 
-        ``effective_weight = grade_weight * age_weight``: the reading's precision relative to a fresh
-        A1 reading. ``age_weight`` is 1 unless ``[model] half_life_days`` is set (then it halves
-        every half-life of ``age_days`` before the case's latest evidence).
+        ``grade_weight`` is the reading's precision relative to an A1 reading on its own; ``age_days``
+        its age at the latest evidence; ``share`` its weight in the estimate of its indicator's level
+        today (the shares of one indicator add to 1); ``effective_weight`` that share times the
+        information of all the indicator's readings, in fresh independent A1 readings: readings that
+        share a source, or are old, count for less (:mod:`forecast.measurement`).
         """
         import pandas as pd
 
-        from forecast.maths import age_weight
+        from forecast.measurement import SLOPE, gls_shares, reading_system
 
-        half_life = self.spec.model.half_life_days
         latest = self.evidence_date
+        system = reading_system(self)
+        share, info = gls_shares(system["indicator"], system["sigma"], len(self.indicators))
+        a1_precision = (SLOPE * self.spec.model.reading_sd) ** -2
         rows = []
-        for r in self.readings:
+        for j, r in enumerate(self.readings):
             src = self.sources[r.source]
-            age = (latest - r.date).days if latest else 0
-            aged = float(age_weight(age, half_life))
             rows.append(
                 {
                     "reading": r.id,
@@ -182,11 +184,12 @@ class Case:
                     "level_text": r.level_text,
                     "grade": r.grade,
                     "grade_weight": effective_weight(r.grade),
-                    "age_days": age,
-                    "age_weight": aged,
-                    "effective_weight": effective_weight(r.grade) * aged,
+                    "age_days": (latest - r.date).days if latest else 0,
+                    "share": float(share[j]),
+                    "effective_weight": float(share[j] * info[system["indicator"][j]] / a1_precision),
                     "quote": r.quote,
                     "source": r.source,
+                    "stance": src.stance,
                     "outlet": src.outlet,
                     "title": src.title,
                     "url": src.url,

@@ -56,6 +56,10 @@ class BaseRate(Strict):
     range: tuple[Probability, Probability]
     reference_class: Text
     rationale: Text
+    elicited_from: Literal["other_knowledge", "reference_cases"] = "other_knowledge"
+    """What the stated rate was judged from. ``reference_cases``: from the cases in
+    ``reference_cases.csv``, which the model then counts as the evidence behind it and so widens the
+    prior to a vague one (docs/model.md, "Base rate"), instead of counting those cases twice."""
 
     @model_validator(mode="after")
     def _value_inside_range(self) -> BaseRate:
@@ -71,7 +75,12 @@ class BaseRate(Strict):
 class ModelSettings(Strict):
     level_prior: tuple[Annotated[float, Field(gt=0)], Annotated[float, Field(gt=0)]] = (2.0, 2.0)
     reading_sd: Annotated[float, Field(gt=0.0, le=0.5)] = 0.12
-    half_life_days: Annotated[float, Field(gt=0.0)] | None = None
+    source_sd: Annotated[float, Field(ge=0.0, le=0.5)] = 0.1
+    """Shared error of one source's readings of one indicator (0-1 scale), integrated out."""
+    interested_source_sd: Annotated[float, Field(ge=0.0, le=0.5)] = 0.2
+    """The same for a source whose ``stance`` is ``interested`` (a party to the question)."""
+    level_volatility: Annotated[float, Field(ge=0.0, le=5.0)] = 0.5
+    """How fast a level moves: the sd of its random walk, in log-odds per square-root year."""
     judgment_sd: Annotated[float, Field(gt=0.0, le=5.0)] = 1.0
     judgment_shared_sd: Annotated[float, Field(ge=0.0, le=5.0)] = 0.5
 
@@ -87,6 +96,8 @@ class Indicator(Strict):
     weight_spread: Annotated[float, Field(gt=1.0)]
     weight_rationale: Text
     scale: dict[str, Unit] | None = None
+    volatility: Annotated[float, Field(ge=0.0, le=5.0)] | None = None
+    """This indicator's own ``level_volatility`` (optional; the case's otherwise)."""
     level: Unit | None = None
     """The analyst's judgment of the current level (optional): the mode of this indicator's level
     prior, which its readings then update (see docs/model.md, "Levels")."""
@@ -150,8 +161,11 @@ class Source(Strict):
     date_note: str = ""
     piece: str = ""
     """The words that open this source's piece of a file shared with other sources (empty: the whole file)."""
+    stance: Literal["neutral", "interested"] = "neutral"
+    """``interested``: a party to the question (a government at war, a campaign), whose readings share
+    a wider error (``[model] interested_source_sd``)."""
 
 
 READING_COLUMNS = ("id", "indicator", "date", "level", "source", "quote", "grade", "rationale")
-SOURCE_COLUMNS = ("id", "file", "title", "outlet", "author", "url", "published", "date_note", "piece")
-SOURCE_OPTIONAL = ("author", "url", "date_note", "piece")
+SOURCE_COLUMNS = ("id", "file", "title", "outlet", "author", "url", "published", "date_note", "piece", "stance")
+SOURCE_OPTIONAL = ("author", "url", "date_note", "piece", "stance")

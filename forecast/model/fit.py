@@ -18,7 +18,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 
 from forecast.case.load import Case
-from forecast.model.model import DATA_DIMS, OBSERVED, build_model, data_coords, model_inputs
+from forecast.model.model import OBSERVED, build_model, data_coords, data_dims, model_inputs
 from forecast.model.posterior import Forecast
 
 
@@ -120,14 +120,14 @@ def sample(compiled, case: Case, settings: FitSettings, *, progress: bool = True
     stats = tree["sample_stats"].to_dataset()
     stats = stats.drop_vars([v for v in stats.data_vars if stats[v].dtype == object or v == "unconstrained_draw"])
     coords = data_coords(case)
-    dims = {k: (DATA_DIMS[k],) if DATA_DIMS[k] else () for k in inputs}
+    dims = {k: data_dims(k) for k in inputs}
     constant = xr.Dataset(
         {k: (dims[k], v) for k, v in inputs.items() if k not in OBSERVED},
         coords={d: c for d, c in coords.items() if any(d in dims[k] for k in inputs if k not in OBSERVED)},
     )
     observed = xr.Dataset(
         {OBSERVED[k]: (dims[k], inputs[k]) for k in OBSERVED},
-        coords={DATA_DIMS[k]: coords[DATA_DIMS[k]] for k in OBSERVED},
+        coords={d: coords[d] for k in OBSERVED for d in data_dims(k)},
     )
     tree = xr.DataTree.from_dict(
         {

@@ -1,35 +1,43 @@
 """The PyMC model of a case.
 
-For indicators k = 1..K with sign s_k (+1 raises, -1 lowers) and readings j = 1..J of indicator
-k(j) with observed level y_j and noise sd_j (from its grade, see :mod:`forecast.maths`):
+For indicators k = 1..K with sign s_k (+1 raises, -1 lowers):
 
-    base      ~ Normal(mu_b, sigma_b)                 prior log-odds at neutral levels
-    weight_k  ~ LogNormal(mu_k, sigma_k)              strength, log-odds per unit centred level
-    level_k   ~ Beta(a, b)                            latent level in [0, 1]
-    y_j       ~ Normal(level_k(j), sd_j)              the readings (``observed_level``)
+    base_class ~ Normal(mu_b, sigma_b)             log-odds of the event for a reference-class member
+                                                    at the class's mean levels: the elicited base rate
+    weight_k   ~ LogNormal(mu_k, sigma_k)          strength, log-odds per unit centred level
+    level_k    ~ Beta(a_k, b_k)                    latent level in [0, 1] at the forecast date
+    base       = base_class - sum_k s_k weight_k c_k          log-odds at neutral levels (all 0.5)
     contribution_k = s_k * weight_k * (2 level_k - 1)
-    log_odds  = base + sum_k contribution_k
-    p         = logistic(log_odds)                    P(event by the horizon)
+    log_odds   = base + sum_k contribution_k
+    p          = logistic(log_odds)                P(event by the horizon)
 
-Everything an analyst can edit (prior parameters, signs, readings) enters through ``pm.Data``, so
-one compiled model serves every edit: :func:`model_inputs` gives the arrays, and a compiled model's
-``with_data(**model_inputs(edited_case))`` swaps them without recompiling. Changing the number of
-indicators changes the model's shape and needs a new model.
+where ``c_k`` is the reference class's mean centred level ``2 x - 1`` of indicator k (the coded
+levels of the reference cases, an uncoded one counted at its prior mean; 0 without reference cases),
+so that ``base_class`` means what the analyst elicited and the forecast formula keeps its neutral
+intercept ``base``. With ``[base_rate] elicited_from = "reference_cases"`` the prior sd is widened
+to at least :data:`VAGUE_BASE_SD`: the reference cases then carry that information once.
 
-Learning from evidence (the full argument is in ``docs/model.md``):
+Readings (:mod:`forecast.measurement`): on the log-odds scale, jointly normal around the levels
+at the forecast date, with the shared (source, indicator) errors and each level's random walk since
+the reading's date integrated out; the model observes the whitened readings
+``W z ~ Normal((W E) logit(level), 1)`` (``readings``).
 
-- reference cases i = 1..R with outcome o_i and coded levels x_ik (some uncoded):
-      o_i ~ Bernoulli(logistic(eta_i / sqrt(1 + pi v_i / 8)))               (``reference_outcome``)
-      eta_i = base + sum_k s_k weight_k (2 x_ik - 1), an uncoded x_ik set to its prior mean, and
-      v_i = sum over uncoded k of weight_k^2 Var(2 x - 1): the probit approximation to integrating the
-      uncoded levels over their Beta prior, with no extra parameters;
-- expert judgments j with centre c_j = logit(stated probability) and sd t_j, sharing an error
-  delta ~ Normal(0, tau_shared) that is integrated out exactly (``judgments``, a potential):
-      c_j = log_odds + delta + e_j,  e_j ~ Normal(0, t_j);
-- readings fade with age when ``[model] half_life_days`` is set: sd_j / sqrt(0.5 ** (age_j / h)).
+Reference cases i = 1..R with outcome o_i and coded levels x_ik (some uncoded):
 
-The new dimensions (``reference_case``, ``coding``, ``judgment``) are used by no stored
-Deterministic, so their lengths may change through ``with_data`` (leave-one-out, ``as_of``).
+    o_i ~ Bernoulli(logistic(eta_i / sqrt(1 + pi v_i / 8)))               (``reference_outcome``)
+    eta_i = base + sum_k s_k weight_k (2 x_ik - 1), an uncoded x_ik set to its prior mean, and
+    v_i = sum over uncoded k of weight_k^2 Var(2 x - 1): the probit approximation to integrating the
+    uncoded levels over their Beta prior, with no extra parameters.
+
+Expert judgments j with centre c_j = logit(stated probability) and sd t_j share an error
+delta ~ Normal(0, tau_shared) that is integrated out exactly (``judgments``, a potential):
+``c_j = log_odds + delta + e_j``, ``e_j ~ Normal(0, t_j)``.
+
+Everything an analyst can edit (priors, signs, readings, reference cases, judgments) enters through
+``pm.Data``, so one compiled model serves every edit: :func:`model_inputs` gives the arrays, and a
+compiled model's ``with_data(**model_inputs(edited_case))`` swaps them without recompiling. The
+dimensions ``reading``, ``reference_case``, ``coding`` and ``judgment`` are used by no stored
+Deterministic, so their lengths may change; the number of indicators fixes the model's shape.
 """
 
 from __future__ import annotations
@@ -37,7 +45,12 @@ from __future__ import annotations
 import numpy as np
 
 from forecast.case.load import Case
-from forecast.maths import age_weight, base_rate_prior, grade_factor, level_prior, weight_log_odds, weight_prior
+from forecast.maths import base_rate_prior, level_prior, weight_log_odds, weight_prior
+from forecast import measurement
+from forecast.measurement import reading_system
+
+VAGUE_BASE_SD = 1.5
+"""Smallest prior sd of ``base_class`` (log-odds) when the base rate was judged from the reference cases."""
 
 DATA_DIMS = {
     "base_mu": None,
@@ -47,9 +60,9 @@ DATA_DIMS = {
     "sign": "indicator",
     "level_a": "indicator",
     "level_b": "indicator",
-    "reading_indicator": "reading",
-    "reading_level": "reading",
-    "reading_sd": "reading",
+    "level_centre": "indicator",
+    "reading_whitened": "reading",
+    "reading_design": ("reading", "indicator"),
     # reference cases and judgments (see the module docstring)
     "uncoded_mean": "indicator",
     "uncoded_var": "indicator",
@@ -63,8 +76,14 @@ DATA_DIMS = {
 }
 """Each ``pm.Data`` input of the model and its dimension."""
 
-OBSERVED = {"reading_level": "observed_level", "ref_outcome": "reference_outcome", "judgment_logit": "judgment_logit"}
+OBSERVED = {"reading_whitened": "readings", "ref_outcome": "reference_outcome", "judgment_logit": "judgment_logit"}
 """Inputs that are observations (stored as observed data, under these names), not constants."""
+
+
+def data_dims(name: str) -> tuple[str, ...]:
+    """The dimensions of input ``name`` of :data:`DATA_DIMS` as a tuple (``()`` for a scalar)."""
+    dim = DATA_DIMS[name]
+    return () if dim is None else (dim,) if isinstance(dim, str) else tuple(dim)
 
 
 def data_coords(case: Case) -> dict[str, list]:
@@ -99,13 +118,27 @@ def judgment_inputs(case: Case) -> tuple[np.ndarray, np.ndarray]:
     return np.array([o[0] for o in obs], dtype=float), np.array([o[1] for o in obs], dtype=float)
 
 
-def reading_sd(case: Case) -> np.ndarray:
-    """Each reading's noise sd: ``reading_sd * r * c``, widened by age when a half-life is set."""
-    spec = case.spec
-    latest = case.evidence_date
-    age = np.array([(latest - r.date).days for r in case.readings], dtype=float)
-    grade = np.array([grade_factor(r.grade) for r in case.readings], dtype=float)
-    return spec.model.reading_sd * grade / np.sqrt(age_weight(age, spec.model.half_life_days))
+def level_centre(case: Case) -> np.ndarray:
+    """``c_k``: the reference class's mean centred level of each indicator (0 without reference cases)."""
+    k = len(case.spec.indicators)
+    n = len(case.reference_cases)
+    if n == 0:
+        return np.zeros(k)
+    mean, _ = uncoded_moments(*case.spec.model.level_prior)
+    position = {ind_id: i for i, ind_id in enumerate(case.indicator_ids)}
+    total = np.full(k, mean * n)
+    for c in case.codings:
+        total[position[c.indicator]] += 2.0 * c.level - 1.0 - mean
+    return total / n
+
+
+def base_prior(case: Case) -> tuple[float, float]:
+    """``(mu_b, sigma_b)`` of ``base_class``: the stated rate, widened when judged from the reference cases."""
+    rate = case.spec.base_rate
+    mu, sigma = base_rate_prior(rate.value, *rate.range)
+    if rate.elicited_from == "reference_cases" and case.reference_cases:
+        sigma = max(sigma, VAGUE_BASE_SD)
+    return mu, sigma
 
 
 def model_inputs(case: Case) -> dict[str, np.ndarray]:
@@ -120,7 +153,7 @@ def model_inputs(case: Case) -> dict[str, np.ndarray]:
     dict of str to numpy.ndarray
     """
     spec = case.spec
-    mu_b, sigma_b = base_rate_prior(spec.base_rate.value, *spec.base_rate.range)
+    mu_b, sigma_b = base_prior(case)
     inds = spec.indicators
     w = np.array([float(weight_log_odds(i.weight, i.weight_unit)) for i in inds])
     w_mu, w_sigma = weight_prior(w, [i.weight_spread for i in inds])
@@ -134,11 +167,16 @@ def model_inputs(case: Case) -> dict[str, np.ndarray]:
         "sign": np.array([i.sign for i in inds], dtype=float),
         "level_a": np.array([level_prior(i.level, a, b)[0] for i in inds], dtype=float),
         "level_b": np.array([level_prior(i.level, a, b)[1] for i in inds], dtype=float),
-        "reading_indicator": np.array([position[r.indicator] for r in case.readings], dtype=np.int64),
-        "reading_level": np.array([r.level for r in case.readings], dtype=float),
-        "reading_sd": reading_sd(case),
+        "level_centre": level_centre(case),
+        **_reading_inputs(case),
         **_evidence_inputs(case, position),
     }
+
+
+def _reading_inputs(case: Case) -> dict[str, np.ndarray]:
+    system = reading_system(case)
+    whitened, design = measurement.whiten(system["z"], system["indicator"], system["sigma"], len(case.spec.indicators))
+    return {"reading_whitened": whitened, "reading_design": design}
 
 
 def _evidence_inputs(case: Case, position: dict[str, int]) -> dict[str, np.ndarray]:
@@ -177,16 +215,13 @@ def build_model(case: Case):
     coords = data_coords(case)
     with pm.Model(coords=coords) as model:
         d = {name: pm.Data(name, inputs[name], dims=dim) for name, dim in DATA_DIMS.items()}
-        base = pm.Normal("base", d["base_mu"], d["base_sigma"])
+        base_class = pm.Normal("base_class", d["base_mu"], d["base_sigma"])
         weight = pm.LogNormal("weight", d["weight_mu"], d["weight_sigma"], dims="indicator")
         level = pm.Beta("level", d["level_a"], d["level_b"], dims="indicator")
-        pm.Normal(
-            "observed_level",
-            mu=level[d["reading_indicator"]],
-            sigma=d["reading_sd"],
-            observed=d["reading_level"],
-            dims="reading",
-        )
+        base = pm.Deterministic("base", base_class - (d["sign"] * weight * d["level_centre"]).sum())
+        level_logit = pm.math.log(level) - pm.math.log1p(-level)
+        pm.Normal("readings", mu=pm.math.dot(d["reading_design"], level_logit), sigma=1.0,
+                  observed=d["reading_whitened"], dims="reading")
         contribution = pm.Deterministic(
             "contribution", d["sign"] * weight * (2.0 * level - 1.0), dims="indicator"
         )
