@@ -353,7 +353,7 @@ def test_changing_a_reading_is_resampled_not_reweighted(belarus):
     r0 = belarus.readings[0]
     case = dataclasses.replace(belarus, readings=[r0.model_copy(update={"level": 0.0}), *belarus.readings[1:]])
     ev = live.evaluate(case)
-    assert ev.path == "resample" and "reading_level" in ev.reason
+    assert ev.path == "resample" and "reading_whitened" in ev.reason
 
 
 # -- with the real model (slow) --------------------------------------------------------------------

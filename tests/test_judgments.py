@@ -63,7 +63,7 @@ def test_pooling_does_not_double_count():
 
 def test_potential_equals_pooled_normal(belarus):
     """The model's judgment term equals one Normal observation at the pooled mean (up to a constant)."""
-    from forecast.model.model import build_model
+    from forecast.model.model import build_model, model_inputs
 
     centres, sds, shared = np.array([-1.5, 0.3, -0.4]), np.array([1.0, 1.5, 0.8]), 0.6
     jud = [
@@ -75,9 +75,13 @@ def test_potential_equals_pooled_normal(belarus):
     pot = model.compile_fn(model.logp(vars=model.potentials, sum=True), inputs=model.value_vars, on_unused_input="ignore")
     mean, sd = pooled_judgment(centres, sds, shared)
     values = []
-    for base in (-2.0, 0.0, 1.0):
+    x = model_inputs(case)
+    for base_class in (-2.0, 0.0, 1.0):
         ip = model.initial_point()
-        ip["base"] = base  # the levels start at 0.5, so every contribution is 0 and log_odds = base
+        ip["base_class"] = base_class
+        # the levels start at 0.5, so every contribution is 0 and log_odds = base = base_class - sum s w c
+        weight = np.exp(ip["weight_log__"])
+        base = base_class - float(np.sum(x["sign"] * weight * x["level_centre"]))
         values.append(float(pot(ip)) - (-0.5 * ((mean - base) / sd) ** 2))
     assert np.allclose(values, values[0]), values
 

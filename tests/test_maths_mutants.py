@@ -93,13 +93,6 @@ def test_level_prior_refuses_a_level_outside_the_unit_interval(level):
         maths.level_prior(level, 2.0, 2.0)
 
 
-def test_age_weight_by_hand():
-    assert maths.age_weight([0, 30, 90], 30) == pytest.approx([1.0, 0.5, 0.125], rel=1e-15)
-    assert maths.age_weight([-10, 0], 30) == pytest.approx([1.0, 1.0])  # evidence dated after the latest is not boosted
-    assert maths.age_weight([5, 50], None).tolist() == [1.0, 1.0]
-    assert maths.age_weight(60, 120.0) == pytest.approx(2**-0.5, rel=1e-15)
-
-
 def test_results_are_float64_whatever_the_input_type():
     """Integer or float32 inputs are computed in double precision (no float32 rounding, no integer arithmetic)."""
     f32 = np.array([0.25, 0.6], dtype=np.float32)
@@ -111,7 +104,6 @@ def test_results_are_float64_whatever_the_input_type():
     assert mu.dtype == np.float64 and sigma.dtype == np.float64
     assert maths.centred(np.array([0, 1])).dtype == np.float64
     assert maths.centred(f32).dtype == np.float64
-    assert maths.age_weight(np.array([10.0, 20.0], dtype=np.float32), 30).dtype == np.float64
 
 
 def test_probability_adds_in_double_precision():

@@ -13,15 +13,15 @@ def test_model_inputs_follow_the_case(belarus):
     inputs = model_inputs(belarus)
     k = len(belarus.indicators)
     assert inputs["weight_mu"].shape == (k,)
-    assert inputs["reading_level"].shape == (len(belarus.readings),)
+    assert inputs["reading_whitened"].shape == (len(belarus.readings),)
+    assert inputs["reading_design"].shape == (len(belarus.readings), k)
     mu, sigma = priors.base_rate_prior(belarus.spec.base_rate.value, *belarus.spec.base_rate.range)
-    assert inputs["base_mu"] == pytest.approx(mu) and inputs["base_sigma"] == pytest.approx(sigma)
+    # the base rate was judged from the reference cases: the prior keeps its centre and is widened
+    assert belarus.spec.base_rate.elicited_from == "reference_cases"
+    assert inputs["base_mu"] == pytest.approx(mu) and inputs["base_sigma"] == pytest.approx(max(sigma, 1.5))
     ind = belarus.indicators[0]
     assert np.exp(inputs["weight_mu"][0]) == pytest.approx(float(priors.weight_log_odds(ind.weight, ind.weight_unit)))
     assert list(inputs["sign"]) == [i.sign for i in belarus.indicators]
-    first = belarus.readings[0]
-    assert inputs["reading_sd"][0] == pytest.approx(belarus.spec.model.reading_sd * priors.grade_factor(first.grade))
-    assert belarus.indicator_ids[inputs["reading_indicator"][0]] == first.indicator
 
 
 def test_model_log_odds_match_numpy(belarus):

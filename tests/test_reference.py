@@ -104,14 +104,15 @@ def test_model_reference_logp_matches_numpy(belarus):
     model = build_model(belarus)
     rng = np.random.default_rng(2)
     k = len(belarus.indicators)
-    point = {"base": -0.4, "weight": rng.uniform(0.2, 1.2, k), "level": rng.uniform(0.1, 0.9, k)}
+    point = {"base_class": -0.4, "weight": rng.uniform(0.2, 1.2, k), "level": rng.uniform(0.1, 0.9, k)}
     logp = model.compile_fn(model.logp(vars=[model["reference_outcome"]], sum=True), inputs=model.value_vars, on_unused_input="ignore")
     ip = model.initial_point()
-    ip["base"] = point["base"]
+    ip["base_class"] = point["base_class"]
     ip["weight_log__"] = np.log(point["weight"])
     ip["level_logodds__"] = np.log(point["level"] / (1 - point["level"]))
     x = model_inputs(belarus)
-    eta = reference_logit(point["base"], point["weight"], x["sign"], x["uncoded_mean"], x["uncoded_var"], x["coding_case"], x["coding_indicator"], x["coding_level"], len(belarus.reference_cases), xp=np)
+    base = point["base_class"] - float(np.sum(x["sign"] * point["weight"] * x["level_centre"]))
+    eta = reference_logit(base, point["weight"], x["sign"], x["uncoded_mean"], x["uncoded_var"], x["coding_case"], x["coding_indicator"], x["coding_level"], len(belarus.reference_cases), xp=np)
     y = x["ref_outcome"]
     expected = float(np.sum(y * -np.log1p(np.exp(-eta)) + (1 - y) * -np.log1p(np.exp(eta))))
     assert float(logp(ip)) == pytest.approx(expected, rel=1e-8)
