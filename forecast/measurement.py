@@ -13,14 +13,19 @@ near 0 or 1 less precise on the 0-1 scale, where the bounds leave it less room.)
 Errors.  Given the levels ``lambda_k(T)`` at the forecast date ``T`` (the case's latest evidence),
 the readings are jointly normal, ``z ~ Normal(lambda_{k(j)}(T), Sigma)``, with
 
-    Sigma_ij = [i = j] (d sd_read g_i)^2                                     own noise
-             + [k(i) = k(j), src(i) = src(j)] d^2 sd_src(i)^2                shared (source, indicator) error
+    Sigma_ij = [i = j] t_i^2                                                 the reading's error
+             + [i != j, k(i) = k(j), src(i) = src(j)] rho t_i t_j            shared within a source
+             + [k(i) = k(j), src(i) = src(j)] d^2 b_src^2                    an interested party's bias
              + [k(i) = k(j)] v_k^2 min(a_i, a_j)                             the level's random walk
 
-where ``g_i`` is the grade factor, ``sd_src`` the source's shared error on the 0-1 scale (``[model]
-source_sd``, or ``interested_source_sd`` for a source whose ``stance`` is ``interested``), ``v_k`` the
-indicator's volatility (log-odds per square-root year; ``[model] level_volatility`` unless the
-indicator sets its own) and ``a_i = (T - t_i) / 365.25`` the reading's age in years. The last term
+where ``t_i = d sd_read g_i`` is the reading's error from its grade ``g_i``; ``rho`` (``[model]
+source_correlation``) the share of that error one source's readings of one indicator have in common
+(a source that says the same thing five times has not said it five times: five readings with
+``rho = 0.5`` carry the information of 1.7 independent ones); ``b_src`` (``[model]
+interested_source_sd``, 0-1 scale) the sd of a bias shared by every reading of a source whose
+``stance`` is ``interested`` (a party to the question), 0 for other sources; ``v_k`` the indicator's
+volatility (log-odds per square-root year; ``[model] level_volatility`` unless the indicator sets its
+own) and ``a_i = (T - t_i) / 365.25`` the reading's age in years. The last term
 is a Brownian motion run backwards from ``T``: the level at an older date is today's level plus a
 walk whose variance grows with the age, and two readings share the part of the walk they both
 span. Both shared terms are integrated out exactly (they are Gaussian), so readings that share a
@@ -94,15 +99,29 @@ def reading_covariance(grade_factor_, indicator, age_years, volatility, reading_
     return np.diag((SLOPE * reading_sd * g) ** 2) + walk
 
 
-def source_covariance(indicator, source, source_sd) -> np.ndarray:
-    """The shared (source, indicator) term of ``Sigma``: ``d^2 sd_src(i) sd_src(j)`` where both match.
+def source_covariance(indicator, source, grade_factor_, reading_sd: float, correlation: float, bias_sd) -> np.ndarray:
+    """The shared (source, indicator) terms of ``Sigma``: ``rho t_i t_j`` off the diagonal and ``d^2 b_i b_j``.
 
-    ``source_sd`` is each reading's source error (0-1 scale); readings of one source share one value.
+    Parameters
+    ----------
+    indicator, source : array_like
+        ``(J,)`` each reading's indicator position and source id.
+    grade_factor_ : array_like
+        ``(J,)`` grade noise multipliers.
+    reading_sd : float
+        Noise sd of an A1 reading on the 0-1 scale.
+    correlation : float
+        ``rho``, in [0, 1).
+    bias_sd : array_like
+        ``(J,)`` the bias sd of each reading's source (0-1 scale; 0 unless the source is interested).
     """
     ind, src = np.asarray(indicator), np.asarray(source)
     share = (ind[:, None] == ind[None, :]) & (src[:, None] == src[None, :])
-    s = SLOPE * np.asarray(source_sd, dtype=float)
-    return share * (s[:, None] * s[None, :])
+    t = SLOPE * reading_sd * np.asarray(grade_factor_, dtype=float)
+    b = SLOPE * np.asarray(bias_sd, dtype=float)
+    within = correlation * (t[:, None] * t[None, :])
+    np.fill_diagonal(within, 0.0)
+    return share * (within + b[:, None] * b[None, :])
 
 
 def whiten(z, indicator, sigma, n_indicators: int) -> tuple[np.ndarray, np.ndarray]:
@@ -159,10 +178,10 @@ def reading_system(case) -> dict[str, np.ndarray]:
     indicator = np.array([position[r.indicator] for r in rs], dtype=np.int64)
     age = np.array([(latest - r.date).days / DAYS_PER_YEAR for r in rs], dtype=float)
     vol = [i.volatility if i.volatility is not None else spec.model.level_volatility for i in spec.indicators]
-    stance_sd = {"neutral": spec.model.source_sd, "interested": spec.model.interested_source_sd}
-    src_sd = np.array([stance_sd[case.sources[r.source].stance] if r.source in case.sources else spec.model.source_sd for r in rs], dtype=float)
+    bias = {"neutral": 0.0, "interested": spec.model.interested_source_sd}
+    bias_sd = np.array([bias[case.sources[r.source].stance] if r.source in case.sources else 0.0 for r in rs], dtype=float)
+    grades = grade_factors([r.grade for r in rs])
     sigma = reading_covariance(
-        grade_factors([r.grade for r in rs]), indicator, age,
-        np.array([vol[k] for k in indicator], dtype=float), spec.model.reading_sd,
-    ) + source_covariance(indicator, [r.source for r in rs], src_sd)
+        grades, indicator, age, np.array([vol[k] for k in indicator], dtype=float), spec.model.reading_sd,
+    ) + source_covariance(indicator, [r.source for r in rs], grades, spec.model.reading_sd, spec.model.source_correlation, bias_sd)
     return {"z": reading_logit(level), "sigma": sigma, "indicator": indicator, "age_years": age}

@@ -76,11 +76,13 @@ def hand_covariance(case):
         for j, b in enumerate(rs):
             if a.indicator != b.indicator:
                 continue
+            ta, tb = 4 * m.reading_sd * grade_factor(a.grade), 4 * m.reading_sd * grade_factor(b.grade)
             if i == j:
-                sigma[i, j] += (4 * m.reading_sd * grade_factor(a.grade)) ** 2
-            if a.source == b.source:
-                sd = {"neutral": m.source_sd, "interested": m.interested_source_sd}[case.sources[a.source].stance]
-                sigma[i, j] += (4 * sd) ** 2
+                sigma[i, j] += ta**2
+            elif a.source == b.source:
+                sigma[i, j] += m.source_correlation * ta * tb
+            if a.source == b.source and case.sources[a.source].stance == "interested":
+                sigma[i, j] += (4 * m.interested_source_sd) ** 2
             years = min((latest - a.date).days, (latest - b.date).days) / 365.25
             sigma[i, j] += m.level_volatility**2 * years
     return sigma
@@ -88,11 +90,15 @@ def hand_covariance(case):
 
 def test_reading_inputs_whiten_the_hand_built_covariance(second_case):
     """(W E)' (W E) = E' Sigma^-1 E and (W E)' W z = E' Sigma^-1 z for the Sigma built by hand."""
-    case = with_model(load_case(second_case), level_volatility=0.8, source_sd=0.15)
+    case = load_case(second_case)
+    gazette = case.sources["gazette-2025-02-03"].model_copy(update={"stance": "interested"})
+    case = dataclasses.replace(with_model(case, level_volatility=0.8, source_correlation=0.3, interested_source_sd=0.2),
+                               sources={**case.sources, gazette.id: gazette})
     x = model_inputs(case)
     sigma = hand_covariance(case)
     # ballot: vote & patience share the gazette (same day), support is a month later from cbw
-    assert sigma[0, 1] == pytest.approx((4 * 0.15) ** 2 + 0.8**2 * 35 / 365.25)
+    b2, c3 = 4 * 0.12 * 1.2 * 1.2, 4 * 0.12 * 1.5 * 1.5
+    assert sigma[0, 1] == pytest.approx(0.3 * b2 * c3 + (4 * 0.2) ** 2 + 0.8**2 * 35 / 365.25)
     assert sigma[0, 6] == pytest.approx(0.0)  # the later reading (age 0) shares no walk, no source
     e = np.zeros((7, 4))
     e[np.arange(7), [0, 0, 1, 2, 1, 3, 0]] = 1.0

@@ -75,10 +75,10 @@ class BaseRate(Strict):
 class ModelSettings(Strict):
     level_prior: tuple[Annotated[float, Field(gt=0)], Annotated[float, Field(gt=0)]] = (2.0, 2.0)
     reading_sd: Annotated[float, Field(gt=0.0, le=0.5)] = 0.12
-    source_sd: Annotated[float, Field(ge=0.0, le=0.5)] = 0.1
-    """Shared error of one source's readings of one indicator (0-1 scale), integrated out."""
-    interested_source_sd: Annotated[float, Field(ge=0.0, le=0.5)] = 0.2
-    """The same for a source whose ``stance`` is ``interested`` (a party to the question)."""
+    source_correlation: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.5
+    """The share of their error that one source's readings of one indicator have in common."""
+    interested_source_sd: Annotated[float, Field(ge=0.0, le=0.5)] = 0.15
+    """The sd (0-1 scale) of a bias shared by every reading of a source whose ``stance`` is ``interested``."""
     level_volatility: Annotated[float, Field(ge=0.0, le=5.0)] = 0.5
     """How fast a level moves: the sd of its random walk, in log-odds per square-root year."""
     judgment_sd: Annotated[float, Field(gt=0.0, le=5.0)] = 1.0
@@ -163,7 +163,7 @@ class Source(Strict):
     """The words that open this source's piece of a file shared with other sources (empty: the whole file)."""
     stance: Literal["neutral", "interested"] = "neutral"
     """``interested``: a party to the question (a government at war, a campaign), whose readings share
-    a wider error (``[model] interested_source_sd``)."""
+    a bias of sd ``[model] interested_source_sd``."""
 
 
 READING_COLUMNS = ("id", "indicator", "date", "level", "source", "quote", "grade", "rationale")

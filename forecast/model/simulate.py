@@ -57,8 +57,10 @@ def prior_predictive(case: Case, n: int = 4000, seed: int = 0) -> dict[str, np.n
     return {k: np.array([d[k] for d in draws]) for k in ("base", "log_odds", "p")}
 
 
-def class_rate(case: Case, n: int = 4000, seed: int = 0, q: float = 0.9) -> dict[str, float]:
+def class_rate(case: Case, n: int = 4000, seed: int = 0, q: float = 0.9, inputs: dict | None = None) -> dict[str, float]:
     """The prior's implied rate of the event over the reference cases, beside the observed rate.
+
+    ``inputs`` replaces the case's model inputs (:func:`forecast.model.model.model_inputs`) if given.
 
     Returns
     -------
@@ -67,7 +69,7 @@ def class_rate(case: Case, n: int = 4000, seed: int = 0, q: float = 0.9) -> dict
         the prior), ``observed`` (the share of reference cases that ended in the event) and ``cases``;
         the rates are NaN without reference cases.
     """
-    inputs = model_inputs(case)
+    inputs = model_inputs(case) if inputs is None else inputs
     r = len(inputs["ref_outcome"])
     if r == 0:
         return {"prior_mean": float("nan"), "prior_low": float("nan"), "prior_high": float("nan"), "observed": float("nan"), "cases": 0}
