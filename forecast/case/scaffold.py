@@ -181,15 +181,18 @@ horizon = "<YYYY-MM-DD, written without quotes: the date by which the event must
 # resolved_on = 2027-12-31                     # optional, with outcome
 
 [base_rate]
-value = "<a number between 0 and 1, without quotes: P(event) with every indicator neutral>"
+value = "<a number between 0 and 1, without quotes: how often the event happens across the reference class>"
 range = "<[low, high], without quotes: a 90 % interval around the value, e.g. [0.08, 0.4]>"
 reference_class = "<which past situations the rate comes from>"
 rationale = "<one line: why this value and this range>"
+# elicited_from = "reference_cases"  # if you judged the rate from the cases in reference_cases.csv
 
 # [model]                    # optional; these are the defaults
 # level_prior = [2.0, 2.0]   # Beta(a, b) prior of every latent level before readings
 # reading_sd = 0.12          # noise of an A1-graded reading on the 0-1 scale
-# half_life_days = 365       # old readings fade (precision halves per half-life); default off
+# source_correlation = 0.5   # share of error one source's readings of one indicator have in common
+# interested_source_sd = 0.15  # bias shared by the readings of a source whose stance is "interested"
+# level_volatility = 0.5     # how fast levels move: random walk, log-odds per square-root year
 # judgment_sd = 1.0          # noise of a stated probability, in log-odds
 # judgment_shared_sd = 0.5   # error all judgments share
 
