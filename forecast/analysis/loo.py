@@ -20,7 +20,7 @@ Expert judgments are a potential of the model, not predicted observations, and a
 
 ArviZ's ``loo`` (arviz-stats) then Pareto-smooths the importance ratios ``1 / p(y_i | theta^(s))``
 for each observation: ``elpd_loo = sum_i log(sum_s w_is p(y_i | theta^(s)))`` with the smoothed,
-normalised weights, its standard error ``sqrt(n) sd_i(elpd_i)``, the effective number of
+normalised weights, its standard error ``sqrt(n) sd_i(elpd_i)`` (sd with divisor ``n - 1``), the effective number of
 parameters ``p_loo = lppd - elpd_loo``, and each observation's Pareto shape ``k``: above
 :data:`K_MAX` (0.7, or less for few draws: ArviZ's ``good_k``) the estimate for that observation is
 unreliable (the observation is so influential that the posterior without it differs a lot).
