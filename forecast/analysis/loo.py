@@ -133,6 +133,8 @@ def psis_loo(result, case) -> Loo:
     import xarray as xr
 
     ll = pointwise_loglik(result, case)
+    if not ll:
+        return Loo(pd.DataFrame(columns=["group", "id", "elpd", "pareto_k"], index=pd.Index([], name="observation")), {})
     ids = {"readings": [f"reading/{r.id}" for r in case.readings],
            "reference_outcomes": [f"reference/{r.id}" for r in case.reference_cases]}
     labels = [i for g in ll for i in ids[g]]
