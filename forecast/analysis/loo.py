@@ -102,10 +102,11 @@ class Loo:
         return {**self.groups, "pareto_k": {i: float(k) for i, k in self.pointwise["pareto_k"].items()}}
 
     def markdown(self) -> str:
-        lines = ["## Leave-one-out (PSIS-LOO)", "", "| observations | n | elpd_loo | SE | p_loo | k̂ > threshold |", "|---|---|---|---|---|---|"]
+        """The totals in words, one line per group of observations."""
+        lines = ["## Leave-one-out (PSIS-LOO)", ""]
         for name, g in self.groups.items():
-            lines.append(f"| {name.replace('_', ' ')} | {g['n']} | {g['elpd']:.1f} | {g['se']:.1f} | {g['p_loo']:.1f} | "
-                         f"{g['k_over']} (threshold {g['good_k']:.2f}, largest {g['k_max']:.2f}) |")
+            lines.append(f"- {name.replace('_', ' ').capitalize()} ({g['n']}): elpd_loo {g['elpd']:.1f} ± {g['se']:.1f}, "
+                         f"p_loo {g['p_loo']:.1f}; {g['k_over']} with Pareto k̂ above {g['good_k']:.2f} (largest {g['k_max']:.2f}).")
         return "\n".join(lines) + "\n"
 
 
