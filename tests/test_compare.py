@@ -88,3 +88,15 @@ def test_cli_compare_refuses_an_unknown_variant(belarus, tmp_path):
     res = CliRunner().invoke(app, ["compare", str(belarus.root), "--variant", "bogus", "--out", str(tmp_path)])
     assert res.exit_code == 2 and "unknown variant bogus" in res.output
     assert not any(tmp_path.iterdir())
+
+
+def test_cli_compare_has_the_fitting_options():
+    from typer.testing import CliRunner
+
+    from forecast.cli import app
+
+    res = CliRunner().invoke(app, ["compare", "--help"], env={"COLUMNS": "80"})
+    assert res.exit_code == 0
+    for option in ("--variant", "--out", "--seed", "--draws", "--tune", "--chains", "--json"):
+        assert option in res.stdout, option
+    assert max(len(line) for line in res.stdout.splitlines()) <= 80

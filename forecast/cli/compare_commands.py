@@ -14,7 +14,7 @@ from forecast.errors import ForecastError
 @fitting_command(app)
 def compare(
     run: FitRun,
-    variant: Annotated[list[str] | None, typer.Option("--variant", help="A variant to fit (repeat the option); default: all of them.", show_default=False)] = None,
+    variant: Annotated[list[str] | None, typer.Option("--variant", metavar="NAME", help="A variant to fit (repeat the option; names in docs/checks.md); default: all of them.", show_default=False)] = None,
 ):
     """Fit model variants (as stated, no source errors, static levels, no reference cases) and rank them by elpd (PSIS-LOO)."""
     from forecast.analysis.compare import VARIANTS, compare_variants

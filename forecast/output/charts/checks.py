@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecast.output.style import INK, MUTED, POSTERIOR, PRIOR, SIZES, footer, legend_below, percent_axis, styled, titles
+from forecast.output.style import INK, MUTED, POSTERIOR, PRIOR, SIZES, footer, legend_below, percent_axis, styled, titles, wrap
 
 
 def predictive_intervals_data(checks) -> pd.DataFrame:
@@ -60,10 +60,10 @@ def plot_predictive_intervals(checks, *, figsize=(9.0, None)):
                Line2D([], [], ls="", marker="o", mfc="white", mec=INK)]
     legend_below(ax, handles, [f"{pct} % posterior predictive interval", "real value, inside", "real value, outside"], offset=0.55)
     r = n["readings"]
-    sub = (f"{r['share_inside']:.0%} of {r['n']} readings inside (about {pct} % expected); "
-           f"Mahalanobis discrepancy p = {r['p_value']:.2f}")
+    sub = f"Readings: {r['share_inside']:.0%} of {r['n']} inside (about {pct} % expected), discrepancy p = {r['p_value']:.2f}"
     if n["judgments"]:
-        sub += f"; judgments {n['judgments']['share_inside']:.0%} inside, p = {n['judgments']['p_value']:.2f}"
+        j = n["judgments"]
+        sub += f"\nJudgments: {j['share_inside']:.0%} of {j['n']} inside, discrepancy p = {j['p_value']:.2f}"
     titles(fig, ax, f"{checks.title}: would the model have produced these readings?", sub)
     footer(fig, "Replicates are drawn from the fitted model, one per posterior draw, with the readings' shared source errors "
                 f"and the levels' random walk; readings are compared at their clipped value ({r['clipped_at'][0]:g} to "
@@ -113,7 +113,7 @@ def plot_outcome_counts(checks, *, figsize=(9.0, 4.8)):
     percent_axis(axes[0], "y")
     n = checks.numbers["reference_outcomes"]
     cr = checks.numbers["class_rate"]
-    fig.suptitle(f"{checks.title}: {n['yes']} of {n['cases']} reference cases ended yes (dashed line)",
+    fig.suptitle(wrap(f"{checks.title}: {n['yes']} of {n['cases']} reference cases ended yes (dashed line)", fig, SIZES["headline"] * 1.1),
                  x=0.01, ha="left", fontsize=SIZES["headline"], fontweight="bold")
     footer(fig, f"Replicated outcomes, one set per prior or posterior draw; shaded: the central {int(round(checks.numbers['prob'] * 100))} % range. p = P(replicated ≥ observed). "
                 f"The prior's class rate: {cr['prior_mean']:.0%} ({cr['prior_low']:.0%} to {cr['prior_high']:.0%}) against "
