@@ -100,3 +100,27 @@ def test_cli_compare_has_the_fitting_options():
     for option in ("--variant", "--out", "--seed", "--draws", "--tune", "--chains", "--json"):
         assert option in res.stdout, option
     assert max(len(line) for line in res.stdout.splitlines()) <= 80
+
+
+def test_comparison_in_words_and_as_data():
+    import pandas as pd
+
+    from forecast.analysis.compare import Comparison
+
+    table = pd.DataFrame([
+        {"variant": "static_levels", "rank": 1, "description": VARIANTS["static_levels"], "elpd_readings": -10.0, "se_readings": 1.0,
+         "elpd_diff": 0.0, "se_diff": 0.0, "p_loo": 2.0, "k_over": 0, "readings": 8, "elpd_reference": np.nan, "se_reference": np.nan,
+         "k_over_reference": np.nan, "p_mean": 0.25},
+        {"variant": "as_stated", "rank": 2, "description": VARIANTS["as_stated"], "elpd_readings": -11.0, "se_readings": 1.1,
+         "elpd_diff": 1.0, "se_diff": 0.8, "p_loo": 2.5, "k_over": 1, "readings": 8, "elpd_reference": -3.0, "se_reference": 0.5,
+         "k_over_reference": 0.0, "p_mean": 0.3},
+    ]).set_index("variant")
+    comp = Comparison(table, {"no_reference_cases": "the case as written already has it"}, "toy", "A toy")
+    text = comp.markdown()
+    assert "| 1 | static_levels | -10.0 ± 1.0 | best | 2.0 | 0 | — | 25.0% |" in text
+    assert "| 2 | as_stated | -11.0 ± 1.1 | -1.0 ± 0.8 | 2.5 | 1 | -3.0 ± 0.5 | 30.0% |" in text
+    assert "Within two SEs of it (the readings cannot tell them apart): as_stated." in text
+    assert "- no_reference_cases skipped: the case as written already has it." in text
+    data = comp.to_dict()
+    assert data["variants"][0]["elpd_reference"] is None and data["variants"][1]["elpd_reference"] == -3.0
+    json.dumps(data)

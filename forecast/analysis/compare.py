@@ -100,12 +100,12 @@ class Comparison:
             diff = "best" if r["rank"] == 1 else f"{-r['elpd_diff']:+.1f} ± {r['se_diff']:.1f}"
             lines.append(f"| {r['rank']} | {name} | {r['elpd_readings']:.1f} ± {r['se_readings']:.1f} | {diff} | "
                          f"{r['p_loo']:.1f} | {r['k_over']} | {ref} | {r['p_mean']:.1%} |")
-        lines += ["", *(f"- **{k}**: {VARIANTS[k]}." for k in self.table.index)]
+        lines += ["", *(f"- **{k}**: {d}." for k, d in self.table["description"].items())]
         lines += [f"- {k} skipped: {why}." for k, why in self.skipped.items()]
         best = self.table.index[0]
         close = [k for k, r in self.table.iloc[1:].iterrows() if r["elpd_diff"] < 2 * r["se_diff"]]
         lines += ["", f"Best: **{best}**." + (f" Within two SEs of it (the readings cannot tell them apart): {', '.join(close)}." if close else ""),
-                  "k̂ too high: observations whose Pareto k is above ArviZ's threshold (0.7 with enough draws); their elpd is unreliable."]
+                  "", "k̂ too high: observations whose Pareto k is above ArviZ's threshold (0.7 with enough draws); their elpd is unreliable."]
         return "\n".join(lines) + "\n"
 
 
