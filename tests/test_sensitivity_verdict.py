@@ -26,7 +26,7 @@ def components(*rows):
 
 
 NONE = components(("base_class", 0.01, False))
-NO_PRIOR = " No prior moves it above the threshold on its own."
+NO_PRIOR = " No prior moves it above the threshold on its own (the largest: the base rate, 0.01)."
 READINGS = {"readings": 0.06}
 
 
@@ -101,3 +101,9 @@ def test_edges_of_the_threshold_and_unknown_groups():
     assert verdict(summary(0.01, 0.2, rows, parts=READINGS), NONE).endswith(
         NO_PRIOR + " The data barely inform 1 of the 1 tau: those rest on the analyst's statements alone. "
         "What would help: for tau, a second opinion on the stated value.")
+
+
+def test_without_an_informative_prior_the_largest_is_named():
+    comps = components(("base_class", 0.01, False), ("weight[gap]", 0.04, False))
+    assert verdict(summary(0.01, 0.2, parts=READINGS), comps).endswith(
+        " No prior moves it above the threshold on its own (the largest: the weight of gap, 0.04).")

@@ -283,7 +283,9 @@ def verdict(summary: pd.DataFrame, components: pd.DataFrame) -> str:
         named = ", ".join(f"{_prior_name(i)} ({v:.2f})" for i, v in top["sensitivity_of_p"].items())
         head += f" The priors that move it most: {named}."
     else:
-        head += " No prior moves it above the threshold on its own."
+        head += " No prior moves it above the threshold on its own" + (
+            f" (the largest: {_prior_name(components['sensitivity_of_p'].idxmax())}, {components['sensitivity_of_p'].max():.2f})."
+            if len(components) else ".")
     rows = summary.drop(index="p", errors="ignore")
     weak = [i for i, r in rows.iterrows() if r["prior"] >= THRESHOLD and r["likelihood"] < THRESHOLD]
     if weak:
