@@ -140,6 +140,9 @@ def check_evidence(case_dir: Path, out: Path, nb) -> None:
     assert {r["indicator"] for r in csv_rows(out / "weights.csv")} == {ind["id"] for ind in spec["indicators"]}
     assert (out / "scores.csv").is_file() == ("outcome" in spec["question"])
     assert (out / "backtest.csv").is_file() == has_refs
+    checked = csv_rows(out / "checks.csv")
+    assert [r["id"] for r in checked if r["kind"] == "reading"] == [r["id"] for r in csv_rows(case_dir / "readings.csv")]
+    assert {r["group"] for r in csv_rows(out / "loo.csv")} == {"reading"} | ({"reference"} if has_refs else set())
     text = outputs_text(nb)
     if not has_refs:
         assert "no `reference_cases.csv`" in text and "leave-one-out needs at least two reference cases" in text

@@ -128,7 +128,9 @@ def test_belarus_sensitivity_with_prior_check(belarus, fitted):
         assert (row["p_high"] >= row["p_low"]) == (row["direction"] == "raises") or row["swing"] == 0
     prior = sens.prior
     assert {"prior", "likelihood", "diagnosis"} <= set(prior.summary.columns)
-    assert "p" in prior.summary.index and "base" in prior.components.index
+    assert "p" in prior.summary.index and "base_class" in prior.components.index
+    parts = {"likelihood: readings", "likelihood: reference outcomes", "likelihood: judgments"}
+    assert parts <= set(prior.summary.columns) and "readings, reference outcomes and judgments together" in prior.verdict
     assert prior.verdict and str(THRESHOLD) in prior.verdict
     data = sens.to_dict()
     assert len(data["indicators"]) == len(belarus.indicators)

@@ -167,31 +167,52 @@ class PriorSensitivity:
         }
 
 
+LIKELIHOOD_PARTS = {"readings": "readings", "reference_outcome": "reference outcomes", "judgments": "judgments"}
+"""The likelihood's parts: the model's observed variables and the judgments' potential, by their name in words."""
+
+
 def prior_sensitivity(result, case, *, alphas=(0.99, 1.01)) -> PriorSensitivity:
-    """Power-scaling prior and likelihood sensitivity of P(event), overall and prior by prior.
+    """Power-scaling prior and likelihood sensitivity of P(event), overall, prior by prior and part by part.
 
     Rebuilds the PyMC model of ``case`` (:func:`forecast.model.model.build_model`; it must be the case
     ``result`` was fitted on), adds the ``log_likelihood`` and ``log_prior`` groups with
     ``pm.compute_log_likelihood`` and ``pm.stats.compute_log_prior``, and calls ArviZ's
-    ``psense_summary`` and ``psense``.
+    ``psense_summary`` and ``psense``. The likelihood is everything the data add: the readings, the
+    reference outcomes, and the judgments, whose potential ``-1/2 r' C^-1 r`` (``r = c - log_odds``,
+    ``C = diag(t^2) + tau^2 1 1'``) is added to ``log_likelihood`` as ``judgments`` (PyMC computes
+    only observed variables). Beside ArviZ's columns, the summary has one ``likelihood: <part>``
+    column per part the case has: the sensitivity when only that part is power-scaled.
     """
     import logging
 
     import arviz as az
     import pymc as pm
 
-    from forecast.model.model import build_model
+    from forecast.analysis.checks import judgment_covariance, mahalanobis
+    from forecast.model.model import build_model, model_inputs
 
     model = build_model(case)
     tree = result.tree.copy()
     tree = pm.compute_log_likelihood(tree, model=model, progressbar=False)
     tree = pm.stats.compute_log_prior(tree, model=model, progressbar=False)
+    inputs = model_inputs(case)
+    loglik = tree["log_likelihood"].to_dataset()
+    if len(inputs["judgment_logit"]):
+        log_odds = tree["posterior"]["log_odds"]
+        resid = inputs["judgment_logit"] - log_odds.values[..., None]
+        q = np.linalg.inv(judgment_covariance(inputs["judgment_sd"], inputs["judgment_shared_sd"]))
+        loglik["judgments"] = (log_odds.dims, -0.5 * mahalanobis(resid, q))
+    loglik = loglik[[v for v in LIKELIHOOD_PARTS if v in loglik.data_vars and loglik[v].size > 0]]
+    tree["log_likelihood"] = loglik
     names = [v for v in ("p", "base", "weight", "level") if v in tree["posterior"].data_vars]
     logger = logging.getLogger("arviz_stats.psense")
     old = logger.level
     logger.setLevel(logging.ERROR)  # its "potential issues" warning is replaced by our verdict
     try:
         summary = az.psense_summary(tree, var_names=names, alphas=alphas)
+        for var in loglik.data_vars:
+            part = az.psense(tree, var_names=names, group="likelihood", alphas=alphas, group_var_names=[var])
+            summary[f"likelihood: {LIKELIHOOD_PARTS[var]}"] = _per_row(part, summary.index)
     finally:
         logger.setLevel(old)
     rows = []
@@ -212,28 +233,59 @@ def prior_sensitivity(result, case, *, alphas=(0.99, 1.01)) -> PriorSensitivity:
     return PriorSensitivity(summary, comp, verdict(summary, comp))
 
 
+def _per_row(sens, index) -> list[float]:
+    """The values of an ArviZ ``psense`` Dataset in the order of ``psense_summary``'s rows (``weight[army]``, ...)."""
+    values = {}
+    for var, da in sens.data_vars.items():
+        if da.ndim == 0:
+            values[var] = float(da)
+        else:
+            dim = da.dims[0]
+            for c, v in zip(da[dim].values.tolist(), np.asarray(da.values).ravel()):
+                values[f"{var}[{c}]"] = float(v)
+    return [round(values.get(str(i), np.nan), 3) for i in index]
+
+
+PART_ORDER = ("readings", "reference outcomes", "judgments")
+
+
 def verdict(summary: pd.DataFrame, components: pd.DataFrame) -> str:
-    """The power-scaling result for P(event) in plain words."""
+    """The power-scaling result for P(event) in plain words, with advice that fits the case.
+
+    The likelihood's parts the case has are read from the ``likelihood: <part>`` columns of
+    ``summary`` (:func:`prior_sensitivity`); without them the likelihood is called "the evidence".
+    Advice for a weakly informed parameter names evidence the case can still add: readings for a
+    level; for a weight or the base rate, reference cases if the case has none, otherwise more cases
+    of the class or codings of the indicators left uncoded, and expert judgments if it has none.
+    """
     prior, lik = float(summary.loc["p", "prior"]), float(summary.loc["p", "likelihood"])
+    parts = [p for p in PART_ORDER if f"likelihood: {p}" in summary.columns]
+    together = f": {_and(parts)} together" if len(parts) > 1 else f": the {parts[0]}" if parts else ""
+    evidence = f"the evidence ({lik:.2f}{together})"
     if prior >= THRESHOLD and lik >= THRESHOLD:
-        head = (f"Both the priors (sensitivity {prior:.2f}) and the readings ({lik:.2f}) move P(event) "
+        head = (f"Both the priors (sensitivity {prior:.2f}) and {evidence} move P(event) "
                 f"(threshold {THRESHOLD}). ArviZ calls this a potential prior-data conflict; it means the "
                 "stated priors matter as much as the evidence, so state them with care.")
     elif prior >= THRESHOLD:
-        head = (f"P(event) is driven by the priors (sensitivity {prior:.2f} ≥ {THRESHOLD}) and little by the "
-                f"readings ({lik:.2f}): the result is mostly what the analyst stated.")
+        head = (f"P(event) is driven by the priors (sensitivity {prior:.2f} ≥ {THRESHOLD}) and little by "
+                f"{evidence}: the result is mostly what the analyst stated.")
     elif lik >= THRESHOLD:
-        head = (f"P(event) is driven by the readings (sensitivity {lik:.2f}) and not much by the priors "
+        head = (f"P(event) is driven by {evidence} and not much by the priors "
                 f"({prior:.2f} < {THRESHOLD}): the evidence, not the stated priors, sets the result.")
     else:
-        head = (f"P(event) is insensitive to both the priors ({prior:.2f}) and the readings ({lik:.2f}) "
+        head = (f"P(event) is insensitive to both the priors ({prior:.2f}) and {evidence} "
                 f"at the {THRESHOLD} threshold.")
+    if len(parts) > 1:
+        by_part = sorted(((float(summary.loc["p", f"likelihood: {p}"]), p) for p in parts), reverse=True)
+        head += " Scaled one part at a time: " + ", ".join(f"the {p} {v:.2f}" for v, p in by_part) + "."
     top = components[components["informative"]].head(3)
     if len(top):
         named = ", ".join(f"{_prior_name(i)} ({v:.2f})" for i, v in top["sensitivity_of_p"].items())
         head += f" The priors that move it most: {named}."
     else:
-        head += " No prior moves it above the threshold on its own."
+        head += " No prior moves it above the threshold on its own" + (
+            f" (the largest: {_prior_name(components['sensitivity_of_p'].idxmax())}, {components['sensitivity_of_p'].max():.2f})."
+            if len(components) else ".")
     rows = summary.drop(index="p", errors="ignore")
     weak = [i for i, r in rows.iterrows() if r["prior"] >= THRESHOLD and r["likelihood"] < THRESHOLD]
     if weak:
@@ -241,17 +293,44 @@ def verdict(summary: pd.DataFrame, components: pd.DataFrame) -> str:
         for i in weak:
             groups.setdefault(str(i).split("[")[0], []).append(i)
         plural = {"weight": "weights", "level": "levels"}
-        parts = [f"{len(v)} of the {sum(str(j).split('[')[0] == name for j in rows.index)} {plural.get(name, name)}" if "[" in str(v[0])
-                 else ("the base rate" if name == "base" else name) for name, v in groups.items()]
-        head += (f" The data barely inform {', '.join(parts)}: those rest on the analyst's statements alone, "
-                 "which is where a second opinion or reference cases would help most.")
+        described = [f"{len(v)} of the {sum(str(j).split('[')[0] == name for j in rows.index)} {plural.get(name, name)}" if "[" in str(v[0])
+                     else ("the base rate" if name == "base" else name) for name, v in groups.items()]
+        head += (f" The data barely inform {', '.join(described)}: those rest on the analyst's statements alone. "
+                 + _advice(set(groups), parts))
     return head
+
+
+def _and(items) -> str:
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _advice(groups: set, parts: list) -> str:
+    """What evidence would inform the weakly informed parameter groups, given the parts the case has."""
+    known = bool(parts)
+    has_refs, has_judgments = "reference outcomes" in parts, "judgments" in parts
+    helps = []
+    if "level" in groups:
+        helps.append("for the levels, readings from sources independent of those already cited")
+    if groups & {"weight", "base"}:
+        if not known:
+            helps.append("for the weights and the base rate, reference cases or a second opinion")
+        else:
+            refs = ("more cases of the reference class, or codings of the indicators the reference cases leave uncoded"
+                    if has_refs else "reference cases coded on the indicators (reference_cases.csv, reference_codings.csv)")
+            more = "" if has_judgments else ", or expert judgments of the event (judgments.csv)"
+            helps.append(f"for the {'weights' if 'weight' in groups else 'base rate'}"
+                         f"{' and the base rate' if {'weight', 'base'} <= groups else ''}, {refs}{more}")
+    others = sorted(groups - {"level", "weight", "base"})
+    if others:
+        helps.append(f"for {', '.join(others)}, a second opinion on the stated value")
+    return "What would help: " + "; ".join(helps) + "."
 
 
 def _prior_name(label: str) -> str:
     if label.endswith(" (all)"):
         return {"weight": "the weights together", "level": "the level priors together"}.get(label[:-6], label)
-    if label == "base":
+    if label in ("base", "base_class"):
         return "the base rate"
     if label.startswith("weight["):
         return f"the weight of {label[7:-1]}"

@@ -4,7 +4,8 @@ Modules: :mod:`~forecast.cli.base` (the app, its one error handler, console and 
 :mod:`~forecast.cli.fitting` (the one fitting run every fitting command shares),
 :mod:`~forecast.cli.case_commands` (``new``, ``check``, ``edit``),
 :mod:`~forecast.cli.fit_commands` (``run``, ``scenarios``, ``sensitivity``, ``timeline``, ``score``,
-``backtest``), :mod:`~forecast.cli.briefing_commands` (``report``, ``diff``) and
+``backtest``), :mod:`~forecast.cli.compare_commands` (``compare``),
+:mod:`~forecast.cli.briefing_commands` (``report``, ``diff``) and
 :mod:`~forecast.cli.cache_commands` (``cache info``, ``cache clear``, ``warmup``). Heavy libraries
 (PyMC, ArviZ, matplotlib) are imported inside the commands, so ``forecast --help`` answers at once.
 
@@ -28,6 +29,7 @@ folder is removed. A command that does not fit is a plain ``@app.command()``.
 # Importing the command modules registers their commands, in the order `forecast --help` lists them.
 from forecast.cli import case_commands  # noqa: F401, I001
 from forecast.cli import fit_commands  # noqa: F401
+from forecast.cli import compare_commands  # noqa: F401
 from forecast.cli import briefing_commands  # noqa: F401
 from forecast.cli import cache_commands  # noqa: F401
 from forecast.cli.base import app

@@ -9,7 +9,9 @@ as ``summary.json`` and ``summary.md``; nothing reads them back.
 =================  =====================================================================
 writer             files
 =================  =====================================================================
-:func:`write_run`  ``forecast.nc``, ``probability.*``, ``contributions.*``, ``evidence.csv``
+:func:`write_run`  ``forecast.nc``, ``probability.*``, ``contributions.*``, ``evidence.csv``,
+                   ``checks_readings.*``, ``checks_outcomes.*`` (with reference cases), ``loo.csv``
+write_compare      ``compare.csv``
 write_scenarios    ``forecast.nc``, ``scenarios.*``, ``attribution.*``
 write_sensitivity  ``tornado.*``, ``tipping_points.*``, ``prior_sensitivity.*``, ``psense_summary.csv``
 write_timeline     ``timeline.*``
@@ -106,7 +108,36 @@ def write_run(result: Forecast, case, folder: Path, hdi_prob: float = DEFAULT_HD
     ):
         write_chart(folder, name, plot(result, hdi_prob=hdi_prob), data(result, hdi_prob=hdi_prob))
     case.readings_table().to_csv(folder / "evidence.csv")
-    return result.to_dict(hdi_prob), summary_markdown(result, hdi_prob)
+    summary, markdown = result.to_dict(hdi_prob), summary_markdown(result, hdi_prob)
+    checks, text = write_checks(result, case, folder)
+    summary["checks"] = checks
+    return summary, markdown + "\n" + text
+
+
+def write_checks(result: Forecast, case, folder: Path) -> Written:
+    """The predictive checks and PSIS-LOO of a fit: charts ``checks_readings``, ``checks_outcomes`` (+ CSVs), ``loo.csv``.
+
+    Returns the ``checks`` block of ``summary.json`` (the checks' numbers and ``loo``) and its words.
+    """
+    from forecast.analysis.checks import predictive_checks
+    from forecast.analysis.loo import psis_loo
+    from forecast.output.charts import checks as cc
+
+    folder = Path(folder)
+    checks = predictive_checks(result, case)
+    loo = psis_loo(result, case)
+    write_chart(folder, "checks_readings", cc.plot_predictive_intervals(checks), cc.predictive_intervals_data(checks))
+    if checks.yes_posterior is not None:
+        write_chart(folder, "checks_outcomes", cc.plot_outcome_counts(checks), cc.outcome_counts_data(checks))
+    loo.pointwise.to_csv(folder / "loo.csv")
+    return {**checks.to_dict(), "loo": loo.to_dict()}, checks.markdown() + "\n" + loo.markdown()
+
+
+def write_compare(comparison, folder: Path) -> Written:
+    """``forecast compare``: the ranking of the model variants as ``compare.csv``."""
+    folder = Path(folder)
+    comparison.table.to_csv(folder / "compare.csv")
+    return comparison.to_dict(), comparison.markdown()
 
 
 def write_scores(result, case, folder: Path) -> Written:

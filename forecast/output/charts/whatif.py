@@ -321,7 +321,7 @@ def plot_prior_sensitivity(sens, *, figsize=(9.5, 7.0)):
         verdict = verdict.replace(f"of {k}", f"of {name}")
     titles(fig, ax, "Which stated priors drive the result", sens.question)
     footer(fig, f"Power-scaling check (ArviZ psense): sensitivity of P to all priors {s.loc['p', 'prior']:.2f}, "
-                f"to the readings {s.loc['p', 'likelihood']:.2f}. Dark bars: at or above {THRESHOLD}. {verdict}")
+                f"to all the evidence {s.loc['p', 'likelihood']:.2f}. Dark bars: at or above {THRESHOLD}. {verdict}")
     return fig
 
 
