@@ -164,7 +164,7 @@ def test_psis_loo_agrees_with_plain_importance_sampling(belarus):
     ll = pointwise_loglik(result, belarus)
     raw = {g: -np.log(np.mean(np.exp(-v.reshape(-1, v.shape[-1])), axis=0)) for g, v in ll.items()}
     reading_rows = loo.pointwise["group"] == "reading"
-    ok = (loo.pointwise["pareto_k"] < 0.5).to_numpy()
+    ok = (loo.pointwise["pareto_k"] < 0.4).to_numpy()  # near k = 0.5 smoothing may move a term by 0.1
     assert np.allclose(loo.pointwise.loc[reading_rows.to_numpy() & ok, "elpd"], raw["readings"][ok[: len(raw["readings"])]], atol=0.05)
     g = loo.groups
     assert g["readings"]["n"] == len(belarus.readings) and g["reference_outcomes"]["n"] == len(belarus.reference_cases)

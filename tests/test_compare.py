@@ -28,7 +28,7 @@ def test_variants_change_what_they_say(belarus):
     assert variant_case(belarus, "as_stated") is belarus
     plain = reading_system(belarus)
     no_src = variant_case(belarus, "no_source_errors")
-    assert (no_src.spec.model.source_sd, no_src.spec.model.interested_source_sd) == (0.0, 0.0)
+    assert (no_src.spec.model.source_correlation, no_src.spec.model.interested_source_sd) == (0.0, 0.0)
     static = variant_case(belarus, "static_levels")
     assert static.spec.model.level_volatility == 0.0 and all(i.volatility is None for i in static.spec.indicators)
     # static levels and no source errors together leave only the own noise: a diagonal Sigma
@@ -42,7 +42,7 @@ def test_variants_change_what_they_say(belarus):
     assert reading_system(static)["z"] == pytest.approx(plain["z"])
     no_refs = variant_case(belarus, "no_reference_cases")
     assert no_refs.reference_cases == [] and no_refs.codings == [] and no_refs.readings == belarus.readings
-    assert belarus.reference_cases and belarus.spec.model.source_sd > 0  # the original is untouched
+    assert belarus.reference_cases and belarus.spec.model.source_correlation > 0  # the original is untouched
     with pytest.raises(ValueError, match="unknown variant"):
         variant_case(belarus, "bogus")
 

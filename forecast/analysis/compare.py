@@ -4,7 +4,7 @@ A variant is the same model with other data or settings, not a new model, so one
 fits them all (:func:`forecast.model.fit.sample`):
 
 - ``as_stated``: the case as written;
-- ``no_source_errors``: ``[model] source_sd = interested_source_sd = 0`` (readings of one source
+- ``no_source_errors``: ``[model] source_correlation = interested_source_sd = 0`` (readings of one source
   share no error);
 - ``static_levels``: ``[model] level_volatility = 0`` and no indicator's own ``volatility`` (the
   levels have not moved since the oldest reading);
@@ -37,7 +37,7 @@ from forecast.analysis.loo import psis_loo
 
 VARIANTS = {
     "as_stated": "the case as written",
-    "no_source_errors": "no error shared by a source's readings (source_sd = interested_source_sd = 0)",
+    "no_source_errors": "no error shared by a source's readings (source_correlation = interested_source_sd = 0)",
     "static_levels": "levels that do not move (level_volatility = 0, no indicator's own volatility)",
     "no_reference_cases": "the reference cases dropped",
 }
@@ -50,7 +50,7 @@ def variant_case(case, name: str):
     if name == "as_stated":
         return case
     if name == "no_source_errors":
-        model = spec.model.model_copy(update={"source_sd": 0.0, "interested_source_sd": 0.0})
+        model = spec.model.model_copy(update={"source_correlation": 0.0, "interested_source_sd": 0.0})
         new = spec.model_copy(update={"model": model})
     elif name == "static_levels":
         model = spec.model.model_copy(update={"level_volatility": 0.0})
