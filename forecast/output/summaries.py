@@ -36,7 +36,7 @@ Written = tuple[dict[str, Any], str]
 def summary_markdown(result: Forecast, hdi_prob: float = DEFAULT_HDI_PROB) -> str:
     """The forecast in words: the question, the probability and its band, the drivers, the diagnostics."""
     row = result.probability(hdi_prob).iloc[0]
-    diag = result.diagnostics()
+    diag = result.diagnostics(hdi_prob)
     contrib = result.contributions(hdi_prob).sort_values("mean", key=abs, ascending=False)
     lines = [
         f"# {result.title}",
@@ -56,10 +56,20 @@ def summary_markdown(result: Forecast, hdi_prob: float = DEFAULT_HDI_PROB) -> st
         for _, c in contrib.iterrows()
     ]
     status = "pass" if diag.ok else "FAIL"
+    bfmi = f"{diag.bfmi_min:.2f} (0.3 wanted)" if diag.bfmi else "not recorded"
     lines += [
         "",
-        f"MCMC diagnostics ({status}): largest R-hat {diag.r_hat_max:.3f}, smallest bulk ESS "
-        f"{diag.ess_bulk_min:.0f}, {diag.divergences} divergences ({diag.chains} chains × {diag.draws} draws).",
+        f"MCMC diagnostics ({status}, {diag.chains} chains × {diag.draws} draws):",
+        "",
+        "| check | value | wanted |",
+        "|---|---|---|",
+        f"| largest R-hat | {diag.r_hat_max:.3f} | at most 1.01 |",
+        f"| smallest bulk ESS | {diag.ess_bulk_min:.0f} | at least {diag.ess_wanted} |",
+        f"| smallest tail ESS | {diag.ess_tail_min:.0f} | at least {diag.ess_wanted} |",
+        f"| smallest E-BFMI of a chain | {bfmi} | at least 0.3 |",
+        f"| divergent transitions | {diag.divergences} | none |",
+        f"| Monte Carlo error of P: mean; interval ends | ±{diag.mcse_p_mean * 100:.2f}; ±{diag.mcse_p_low * 100:.2f} and "
+        f"±{diag.mcse_p_high * 100:.2f} pts | small next to the band |",
     ]
     lines += [f"- WARNING: {w}" for w in diag.warnings]
     lines += ["", f"Inputs SHA-256 {result.input_hash}."]
