@@ -120,3 +120,19 @@ def test_stated_weights_prediction_equals_a_fit_without_reference_cases(tmp_path
         x = np.array([levels[k] for k in ("ballot_mandate", "offer_gap", "strike_fund", "mediation")])
         expected = float(expit(base + (np.array(SECOND_CASE_SIGNS) * weight * (2 * x - 1)).sum(axis=-1)).mean())
         assert backtest.table.iloc[i]["p_stated_weights"] == pytest.approx(expected, abs=TOL)
+
+
+def test_refits_in_worker_processes_give_the_same_table(tmp_path, harbour_compiled):
+    """Each refit is independent: a spawned process pool (each worker compiling the model itself) gives the same numbers."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from forecast import FitSettings, load_case
+    from forecast.analysis.backtest import leave_one_out
+
+    case = load_case(write_case(tmp_path, REFERENCE_CASES))
+    settings = FitSettings(draws=100, tune=100, chains=2, seed=5)
+    here = leave_one_out(case, harbour_compiled, settings)
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        there = leave_one_out(case, None, settings, map_function=pool.map)
+    assert there.table.equals(here.table)
