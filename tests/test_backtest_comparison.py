@@ -176,3 +176,32 @@ def test_summary_carries_each_baseline_with_its_paired_difference():
     assert b["brier_diff"] == pytest.approx(0.045) and b["brier_diff_se"] == pytest.approx(np.std([0.03, 0.05, 0.07, 0.03], ddof=1) / 2)
     assert s["baselines"]["equal_weights"]["brier_diff"] == pytest.approx(0.16 - 0.0375)
     assert s["not_held_out"] == ["a note"] and s["brier"] == s["brier_model"]
+
+
+def test_differences_chart_and_its_twin_by_hand():
+    import matplotlib.pyplot as plt
+    from test_charts import texts_outside
+
+    from forecast.output.charts import evidence as ec
+
+    table = pd.DataFrame({"case": list("abcd"), "outcome_value": [1, 0, 1, 0], "p_model": [0.9, 0.2, 0.7, 0.1],
+                          "p_base_rate": [0.5] * 4, "p_learned_scale": [0.8, 0.3, 0.6, 0.2]})
+    bt = Backtest(table)
+    data = ec.backtest_differences_data(bt)
+    assert data["forecaster"].tolist() == ["base_rate", "base_rate", "learned_scale", "learned_scale"]
+    assert data["score"].tolist() == ["Brier", "log score"] * 2
+    se = np.std([0.03, 0.05, 0.07, 0.03], ddof=1) / 2
+    row = data.iloc[2]
+    assert (row["diff"], row["se"], row["low"], row["high"]) == pytest.approx((0.045, se, 0.045 - 2 * se, 0.045 + 2 * se))
+    logs = np.log([0.9, 0.8, 0.7, 0.9]) - np.log([0.8, 0.7, 0.6, 0.8])
+    assert data.iloc[3]["diff"] == pytest.approx(logs.mean()) and data.iloc[3]["se"] == pytest.approx(logs.std(ddof=1) / 2)
+    fig = ec.plot_backtest_differences(bt)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["stated weights, one learned scale", "base rate alone"]
+    assert sorted(ax.lines[-1].get_xdata()) == pytest.approx(sorted(data[data.score == "Brier"]["diff"]))
+    assert not texts_outside(fig)
+    plt.close(fig)
+    fig = ec.plot_calibration(bt)
+    assert [ax.get_title(loc="left").split("\n")[1] for ax in fig.axes[1:3]] == [f"model better by +0.212 ± {np.std([0.24, 0.21, 0.16, 0.24], ddof=1) / 2:.3f}", f"model better by +0.045 ± {se:.3f}"]
+    plt.close(fig)
