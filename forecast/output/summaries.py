@@ -56,7 +56,7 @@ def summary_markdown(result: Forecast, hdi_prob: float = DEFAULT_HDI_PROB) -> st
         for _, c in contrib.iterrows()
     ]
     status = "pass" if diag.ok else "FAIL"
-    bfmi = f"{diag.bfmi_min:.2f} (0.3 wanted)" if diag.bfmi else "not recorded"
+    bfmi = f"{diag.bfmi_min:.2f}" if diag.bfmi else "not recorded"
     lines += [
         "",
         f"MCMC diagnostics ({status}, {diag.chains} chains × {diag.draws} draws):",

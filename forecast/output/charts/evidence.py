@@ -154,8 +154,11 @@ def plot_calibration(backtest, *, bins: int = 5, figsize=None, title: str = "Lea
         ax.set_aspect("equal")
         percent_axis(ax, "x")
         percent_axis(ax, "y")
-    for ax in axes.flat[len(shown):]:
-        ax.set_visible(False)
+    for i in range(len(shown), rows * cols):
+        axes.flat[i].set_visible(False)
+        above = axes.flat[i - cols]  # the panel above an empty slot shows the x axis instead
+        above.xaxis.set_tick_params(labelbottom=True)
+        above.set_xlabel("Mean forecast in the bin")
     sizes = sorted({1, max(biggest // 2, 1), biggest})
     handles = [Line2D([], [], ls="", marker="o", ms=np.sqrt(30 + 250 * n / biggest), mfc=INK, mec="white") for n in sizes]
     fig.legend(handles, [f"{n} case{'s' if n != 1 else ''}" for n in sizes], loc="outside lower center", ncol=len(sizes),
