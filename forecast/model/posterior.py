@@ -201,6 +201,7 @@ class Forecast:
         self.tree = tree
         self.config = config
         self.input_hash = input_hash
+        self._diagnosed: dict[float, Diagnostics] = {}
 
     # -- what the case was -------------------------------------------------------------------
     @property
@@ -246,8 +247,10 @@ class Forecast:
         return contribution_summary(Draws.from_forecast(self), [i["name"] for i in self.indicators], hdi_prob=hdi_prob)
 
     def diagnostics(self, hdi_prob: float = DEFAULT_HDI_PROB) -> Diagnostics:
-        """MCMC diagnostics, the MCSE of P's interval for an HDI of ``hdi_prob`` (see :func:`diagnose`)."""
-        return diagnose(self.tree, hdi_prob)
+        """MCMC diagnostics, the MCSE of P's interval for an HDI of ``hdi_prob`` (see :func:`diagnose`; computed once)."""
+        if hdi_prob not in self._diagnosed:
+            self._diagnosed[hdi_prob] = diagnose(self.tree, hdi_prob)
+        return self._diagnosed[hdi_prob]
 
     def to_dict(self, hdi_prob: float = DEFAULT_HDI_PROB) -> dict[str, Any]:
         """The headline numbers as plain data (the CLI's ``--json``)."""
