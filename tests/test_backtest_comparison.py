@@ -23,6 +23,7 @@ from scipy import optimize
 from forecast import load_case
 from forecast.analysis.backtest import Backtest, Refit, leave_one_out, learned_scale, refits, run_refit
 from forecast.analysis.comparison import fit_scale, paired_difference, verdict
+from forecast.model.model import DATA_DIMS
 
 STATED = np.array([math.log(2.2), 0.9, math.log(1.4), 0.7])
 """The second case's stated weights in log-odds (2.2 and 1.4 are odds multipliers)."""
@@ -133,10 +134,12 @@ def test_leave_one_out_hands_each_refit_to_the_map_and_puts_each_answer_in_its_r
     for name, code in (("model", 0.1), ("base_rate", 0.2), ("equal_weights", 0.3), ("stated_weights", 0.4)):
         assert t[f"p_{name}"].tolist() == pytest.approx([code + 0.01 * i for i in range(len(SIX))])
     assert t["p_learned_scale"].tolist() == pytest.approx(learned_scale(case).tolist())
-    for task in seen[1:]:  # each fold's inputs hold every reference outcome but its own
+    on_readings = [k for k, dim in DATA_DIMS.items() if dim and (dim if isinstance(dim, tuple) else (dim,))[0] == "reading"]
+    assert on_readings
+    for task in seen[1:]:  # each fold's inputs hold every reference outcome but its own, and no readings
         held = SIX[task.fold]
         assert task.inputs["ref_outcome"].tolist() == [int(c[1] == "yes") for c in SIX if c is not held]
-        assert task.inputs["reading_level"].size == 0 and task.inputs["judgment_logit"].size == 0
+        assert all(task.inputs[k].shape[0] == 0 for k in on_readings) and task.inputs["judgment_logit"].size == 0
         assert task.targets[0].level == tuple(held[2].values())
         if task.forecaster == "base_rate":
             assert not task.inputs["sign"].any()
