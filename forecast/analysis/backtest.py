@@ -210,8 +210,8 @@ def not_held_out(case: Case) -> list[str]:
     return [
         f"The base-rate prior ({br.value:.0%}, 90 % range {br.range[0]:.0%}-{br.range[1]:.0%}) is the same in every fold. "
         f"Its reference class names the actors of {named} of the {len(refs)} held-out cases: if it was drawn up knowing "
-        "their outcomes, every forecaster starts from what it is asked to predict (the base rate alone most), and every "
-        "score is optimistic.",
+        "their outcomes, every forecaster starts from what it is asked to predict (the base rate alone most; a prior widened "
+        "because it was judged from these cases still keeps its centre), and every score is optimistic.",
         "The stated weights and directions, and the indicator set, are the same in every fold and were chosen by an analyst "
         "who could know these outcomes: the model, equal weights, the learned scale and the stated weights all rest on them, "
         "so their scores are in-sample for that choice and their lead over the base rate is an upper bound.",
