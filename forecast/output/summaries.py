@@ -61,15 +61,12 @@ def summary_markdown(result: Forecast, hdi_prob: float = DEFAULT_HDI_PROB) -> st
         "",
         f"MCMC diagnostics ({status}, {diag.chains} chains × {diag.draws} draws):",
         "",
-        "| check | value | wanted |",
-        "|---|---|---|",
-        f"| largest R-hat | {diag.r_hat_max:.3f} | at most 1.01 |",
-        f"| smallest bulk ESS | {diag.ess_bulk_min:.0f} | at least {diag.ess_wanted} |",
-        f"| smallest tail ESS | {diag.ess_tail_min:.0f} | at least {diag.ess_wanted} |",
-        f"| smallest E-BFMI of a chain | {bfmi} | at least 0.3 |",
-        f"| divergent transitions | {diag.divergences} | none |",
-        f"| Monte Carlo error of P: mean; interval ends | ±{diag.mcse_p_mean * 100:.2f}; ±{diag.mcse_p_low * 100:.2f} and "
-        f"±{diag.mcse_p_high * 100:.2f} pts | small next to the band |",
+        f"- largest R-hat {diag.r_hat_max:.3f} (at most 1.01 wanted)",
+        f"- smallest effective sample size: bulk {diag.ess_bulk_min:.0f}, tail {diag.ess_tail_min:.0f} (at least {diag.ess_wanted} wanted)",
+        f"- smallest E-BFMI of a chain {bfmi} (at least 0.3 wanted)",
+        f"- {diag.divergences} divergent transitions (none wanted)",
+        f"- Monte Carlo error of P: mean ±{diag.mcse_p_mean * 100:.2f} pts, interval ends ±{diag.mcse_p_low * 100:.2f} and "
+        f"±{diag.mcse_p_high * 100:.2f} pts",
     ]
     lines += [f"- WARNING: {w}" for w in diag.warnings]
     lines += ["", f"Inputs SHA-256 {result.input_hash}."]
