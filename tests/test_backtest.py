@@ -120,3 +120,54 @@ def test_stated_weights_prediction_equals_a_fit_without_reference_cases(tmp_path
         x = np.array([levels[k] for k in ("ballot_mandate", "offer_gap", "strike_fund", "mediation")])
         expected = float(expit(base + (np.array(SECOND_CASE_SIGNS) * weight * (2 * x - 1)).sum(axis=-1)).mean())
         assert backtest.table.iloc[i]["p_stated_weights"] == pytest.approx(expected, abs=TOL)
+
+
+def test_refits_in_worker_processes_give_the_same_table(tmp_path, harbour_compiled):
+    """Each refit is independent: a spawned process pool (each worker compiling the model itself) gives the same numbers."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from forecast import FitSettings, load_case
+    from forecast.analysis.backtest import leave_one_out
+
+    case = load_case(write_case(tmp_path, REFERENCE_CASES))
+    settings = FitSettings(draws=100, tune=100, chains=2, seed=5)
+    here = leave_one_out(case, harbour_compiled, settings)
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        there = leave_one_out(case, None, settings, map_function=pool.map)
+    assert there.table.equals(here.table)
+
+
+def test_backtest_json_carries_each_baseline_with_its_paired_difference(tmp_path, harbour_compiled, monkeypatch):
+    """``forecast backtest --json`` on the second case: scores and paired differences recomputed here from backtest.csv."""
+    import json
+    from pathlib import Path
+
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    import forecast.model.fit
+    from forecast.cli import app
+
+    case = write_second_case(tmp_path / "case")  # with its readings: the command loads the whole case
+    write_reference_cases(case, REFERENCE_CASES)
+    monkeypatch.setattr(forecast.model.fit, "compile_case", lambda c: harbour_compiled)
+    res = CliRunner().invoke(app, ["backtest", str(case), "--out", str(tmp_path / "runs"), "--draws", "100", "--tune", "100",
+                                   "--chains", "2", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    folder = Path(out["run_dir"])
+    table = pd.read_csv(folder / "backtest.csv")
+    y = table["outcome_value"].to_numpy()
+    model = (table["p_model"].to_numpy() - y) ** 2
+    assert list(out["baselines"]) == ["base_rate", "equal_weights", "learned_scale", "stated_weights"]
+    for name, b in out["baselines"].items():
+        d = (table[f"p_{name}"].to_numpy() - y) ** 2 - model
+        assert b["brier"] == pytest.approx(((table[f"p_{name}"] - y) ** 2).mean()) == out[f"brier_{name}"]
+        assert b["brier_diff"] == pytest.approx(d.mean()) and b["brier_diff_se"] == pytest.approx(d.std(ddof=1) / math.sqrt(3))
+    assert len(out["not_held_out"]) == 4 and "base-rate prior (30%" in out["not_held_out"][0]
+    assert {"differences.png", "differences.csv", "calibration.png", "weights.csv"} <= {p.name for p in folder.iterdir()}
+    text = (folder / "summary.md").read_text(encoding="utf-8")
+    b = out["baselines"]["learned_scale"]
+    assert f"| stated weights, one learned scale | {b['brier']:.3f} | {b['log_score']:.3f} | {b['brier_diff']:+.3f} ± {b['brier_diff_se']:.3f} |" in text
+    assert "## What was not held out" in text

@@ -119,7 +119,7 @@ def test_the_no_evidence_cut_drops_readings_and_judgments(belarus, monkeypatch):
 def test_predict_a_reference_case_by_hand(second_case):
     from helpers import REFERENCE_CASES, SECOND_CASE_SIGNS, write_reference_cases
 
-    from forecast.analysis.backtest import _predict
+    from forecast.analysis.backtest import predict, target_of
     from forecast.model.draws import Draws
     from forecast.model.model import model_inputs
 
@@ -138,6 +138,6 @@ def test_predict_a_reference_case_by_hand(second_case):
             eta = (base + (np.array(SECOND_CASE_SIGNS[:3]) * weight[:, :3] * (2 * x[:3] - 1)).sum(axis=1)) / np.sqrt(
                 1 + np.pi * weight[:, 3] ** 2 * 0.2 / 8)
         p = 1 / (1 + np.exp(-eta))
-        assert _predict(case, draws, inputs, i) == pytest.approx(p.mean())
+        assert predict(draws, inputs, target_of(case, i)) == pytest.approx(p.mean())
         w = np.array([1.0, 2.0, 5.0])
-        assert _predict(case, draws.reweighted(w), inputs, i) == pytest.approx(p @ w / w.sum())
+        assert predict(draws.reweighted(w), inputs, target_of(case, i)) == pytest.approx(p @ w / w.sum())

@@ -113,3 +113,55 @@ def test_settings_are_checked():
         FitSettings(chains=1)
     with pytest.raises(ValueError, match="draws"):
         FitSettings(draws=0)
+
+
+def geyer_ess(x) -> float:
+    """ESS of the mean of ``x`` ``(chain, draw)`` in numpy: N / (1 + 2 sum of autocorrelations), Geyer's initial positive sequence."""
+    chains, n = x.shape
+    centred = x - x.mean(axis=1, keepdims=True)
+    acov = np.mean([np.correlate(c, c, "full")[n - 1:] / n for c in centred], axis=0)
+    within = np.mean(x.var(axis=1, ddof=1))
+    var_plus = within * (n - 1) / n + x.mean(axis=1).var(ddof=1)
+    rho = 1 - (within - acov) / var_plus
+    rho[0] = 1.0
+    total = 0.0
+    for t in range(0, n - 1, 2):
+        pair = rho[t] + rho[t + 1]
+        if pair < 0:
+            break
+        total += pair
+    return chains * n / (2 * total - 1)
+
+
+def test_run_json_carries_mcse_tail_ess_and_e_bfmi_worked_out_in_numpy(cli_json, tmp_path):
+    from pathlib import Path
+
+    from tests.conftest import BELARUS
+
+    data = cli_json("run", BELARUS)
+    diag = data["diagnostics"]
+    folder = Path(data["run_dir"])
+    result = Forecast.load(folder / "forecast.nc")
+    energy = result.tree["sample_stats"]["energy"].transpose("chain", "draw").values
+    by_hand = [np.sum(np.diff(e) ** 2) / np.sum((e - e.mean()) ** 2) for e in energy]
+    assert diag["bfmi"] == pytest.approx(by_hand, rel=1e-10) and diag["bfmi_min"] == pytest.approx(min(by_hand), rel=1e-10)
+    p = result.tree["posterior"]["p"].transpose("chain", "draw").values
+    assert diag["mcse_p_mean"] == pytest.approx(p.std(ddof=1) / np.sqrt(geyer_ess(p)), rel=0.15)
+    assert 0 < diag["mcse_p_low"] < 0.05 and 0 < diag["mcse_p_high"] < 0.05
+    assert 0 < diag["ess_tail_min"] <= p.size * 1.5 and diag["ess_wanted"] == 200 and diag["chains"] == 2
+    text = (folder / "summary.md").read_text(encoding="utf-8")
+    assert f"tail {diag['ess_tail_min']:.0f} (at least 200 wanted)" in text
+    assert f"- smallest E-BFMI of a chain {min(by_hand):.2f} (at least 0.3 wanted)" in text
+    saved = __import__("json").loads((folder / "summary.json").read_text(encoding="utf-8"))
+    assert saved["diagnostics"] == diag
+
+
+def test_geyer_ess_by_hand_on_ar1():
+    """The numpy ESS above, on AR(1) chains whose ESS is known: N (1 - phi) / (1 + phi)."""
+    rng = np.random.default_rng(0)
+    phi, n = 0.6, 20_000
+    x = np.empty((2, n))
+    x[:, 0] = rng.normal(size=2) / np.sqrt(1 - phi**2)
+    for t in range(1, n):
+        x[:, t] = phi * x[:, t - 1] + rng.normal(size=2)
+    assert geyer_ess(x) == pytest.approx(2 * n * (1 - phi) / (1 + phi), rel=0.1)

@@ -99,15 +99,15 @@ def backtest(
     run: FitRun,
     bins: Annotated[int, typer.Option("--bins", help="Calibration bins of equal width.", min=2)] = 5,
 ):
-    """Leave-one-out over the case's reference cases: Brier of the model against the base rate and equal weights."""
-    from forecast.analysis.backtest import leave_one_out
+    """Leave-one-out over the case's reference cases: the model against each baseline, with paired differences and their standard errors."""
+    from forecast.analysis.backtest import SAMPLED, leave_one_out
     from forecast.output.summaries import write_backtest
 
     n = len(run.case.reference_cases)
     if n < 2:
         raise ForecastError(f"{run.case.root}: a backtest needs at least two reference cases (reference_cases.csv), found {n}")
     compiled = run.compiled
-    with run.status(f"Leave-one-out over {n} reference cases (3 fits each)..."):
+    with run.status(f"Leave-one-out over {n} reference cases ({len(SAMPLED) * n + 1} fits)..."):
         bt = leave_one_out(run.case, compiled, run.settings)
     full = run.baseline
     return write_backtest(bt, full, run.case, run.folder, bins=bins)

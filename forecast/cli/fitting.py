@@ -160,7 +160,7 @@ def run_fitting(command: str, work, case_dir: Path, fit: dict, options: dict) ->
         summary.setdefault("settings", asdict(settings))
         summary.setdefault("input_hash", case.input_hash())
         if "baseline" in run.__dict__ and "diagnostics" not in summary:
-            summary["baseline_diagnostics"] = _diagnostics(run.baseline)
+            summary["baseline_diagnostics"] = run.baseline.diagnostics().to_dict()
         write_summary(run.folder, summary, markdown)
     final = run.run_folder.final
     summary["run_dir"] = str(final)
@@ -170,8 +170,3 @@ def run_fitting(command: str, work, case_dir: Path, fit: dict, options: dict) ->
     say(con, f"Written to [bold]{final}[/]")
     if fit["json_out"]:
         emit_json(summary)
-
-
-def _diagnostics(result) -> dict:
-    d = result.diagnostics()
-    return {"r_hat_max": d.r_hat_max, "ess_bulk_min": d.ess_bulk_min, "divergences": d.divergences, "ok": d.ok, "warnings": d.warnings}

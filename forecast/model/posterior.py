@@ -10,13 +10,28 @@ For posterior draws p^(s), s = 1..S, of P(event):
 - an indicator's contribution is its draws of ``s_k weight_k (2 level_k - 1)`` in log-odds,
   summarised the same way. Contributions add up, with ``base``, to the log-odds of the event.
 
-The summaries are the draws core's (:mod:`forecast.model.draws`). MCMC diagnostics follow the usual
-thresholds: the largest rank-normalised split R-hat must be at most 1.01, the smallest bulk
-effective sample size at least 400, and there must be no divergences.
+The summaries are the draws core's (:mod:`forecast.model.draws`).
+
+MCMC diagnostics (:func:`diagnose`), over ``base``, ``weight``, ``level`` and ``p``, with the usual
+thresholds (Vehtari et al. 2021, "Rank-normalization, folding, and localization"; Betancourt 2016):
+
+- the largest rank-normalised split R-hat must be at most 1.01;
+- the smallest bulk and the smallest tail effective sample size (ESS; tail: the smaller ESS of the
+  indicators ``1[x <= q_0.05]`` and ``1[x <= q_0.95]``) must be at least 100 per chain (400 for four);
+- E-BFMI, per chain ``sum_t (E_t - E_{t-1})^2 / sum_t (E_t - mean E)^2`` of the sampler's energy
+  ``E``, must be at least 0.3 in every chain (lower: the momentum resampling explores the energy
+  distribution poorly, heavy tails go unseen);
+- there must be no divergent transitions;
+- the Monte Carlo standard error (MCSE) of P must be small next to what is read from it: of the
+  mean, ``sd(p) / sqrt(ESS_mean(p))``, at most 10 % of the width of the ICD 203 band holding the mean
+  (two MCSE span at most a fifth of the band, so the words do not hang on the seed); of each interval
+  end, the MCSE of the quantile that end sits at (``q = ECDF(end)``, ArviZ's quantile method), at
+  most 5 % of the interval's width.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,48 +40,148 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecast.model.draws import DEFAULT_HDI_PROB, Draws, contribution_summary, plain_summary, stacked, summarise
+from forecast.model.draws import DEFAULT_HDI_PROB, Draws, contribution_summary, hdi, plain_summary, stacked, summarise
+from forecast.model.words import BANDS, band_index
 
 RHAT_MAX = 1.01
-ESS_MIN = 400
+ESS_PER_CHAIN = 100
+BFMI_MIN = 0.3
+MCSE_BAND_SHARE = 0.10
+MCSE_INTERVAL_SHARE = 0.05
 DIAGNOSED = ["base", "weight", "level", "p"]
 
 
 @dataclass(frozen=True)
 class Diagnostics:
-    """MCMC health, and the warnings to show when it fails the thresholds."""
+    """MCMC health, and the warnings to show when it fails the thresholds (see the module docstring).
+
+    Attributes
+    ----------
+    r_hat_max : float
+        Largest rank-normalised split R-hat over ``base``, ``weight``, ``level`` and ``p``.
+    ess_bulk_min, ess_tail_min : float
+        Smallest bulk and tail effective sample size over the same variables.
+    bfmi : tuple of float
+        E-BFMI of each chain; empty when the sampler stored no energy.
+    divergences, chains, draws : int
+        Divergent transitions; chains and kept draws per chain.
+    mcse_p_mean, mcse_p_low, mcse_p_high : float
+        Monte Carlo standard error of P's posterior mean and of its HDI's two ends.
+    hdi_prob : float
+        Probability of that HDI.
+    warnings : list of str
+    """
 
     r_hat_max: float
     ess_bulk_min: float
+    ess_tail_min: float
+    bfmi: tuple[float, ...]
     divergences: int
     chains: int
     draws: int
+    mcse_p_mean: float
+    mcse_p_low: float
+    mcse_p_high: float
+    hdi_prob: float = DEFAULT_HDI_PROB
     warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.warnings
 
+    @property
+    def bfmi_min(self) -> float | None:
+        """The smallest E-BFMI over the chains (``None`` without energy)."""
+        return min(self.bfmi) if self.bfmi else None
 
-def diagnose(tree) -> Diagnostics:
-    """Largest R-hat, smallest bulk ESS and the divergence count of a sampled DataTree."""
+    @property
+    def ess_wanted(self) -> int:
+        """The smallest acceptable bulk and tail ESS: :data:`ESS_PER_CHAIN` per chain."""
+        return ESS_PER_CHAIN * self.chains
+
+    def to_dict(self) -> dict[str, Any]:
+        """The diagnostics as plain JSON-ready data (``--json``, ``summary.json``)."""
+        out = dataclasses.asdict(self)
+        return {**out, "bfmi": list(self.bfmi), "bfmi_min": self.bfmi_min, "ess_wanted": self.ess_wanted, "ok": self.ok,
+                "warnings": list(self.warnings)}
+
+    def sentence(self) -> str:
+        """The diagnostics in one line of words, for summaries and chart footers."""
+        bfmi = f", smallest E-BFMI {self.bfmi_min:.2f}" if self.bfmi else ""
+        return (f"MCMC: largest R-hat {self.r_hat_max:.3f}, smallest ESS bulk {self.ess_bulk_min:.0f} / tail {self.ess_tail_min:.0f}"
+                f"{bfmi}, {self.divergences} divergences; Monte Carlo error of P ±{self.mcse_p_mean * 100:.2f} pts "
+                f"(interval ends ±{self.mcse_p_low * 100:.2f} / ±{self.mcse_p_high * 100:.2f}).")
+
+
+def e_bfmi(energy) -> np.ndarray:
+    """E-BFMI of each chain of ``energy`` ``(chain, draw)``: ``sum diff(E)^2 / sum (E - mean E)^2`` (ArviZ's ``bfmi``)."""
+    from arviz_stats.base import array_stats
+
+    return np.atleast_1d(np.asarray(array_stats.bfmi(np.asarray(energy, dtype=float), chain_axis=0, draw_axis=1), dtype=float))
+
+
+def mcse_of_p(p, hdi_prob: float = DEFAULT_HDI_PROB) -> tuple[float, float, float]:
+    """MCSE of the mean of ``p`` ``(chain, draw)`` and of its HDI's ends (each end's quantile MCSE)."""
+    from arviz_stats.base import array_stats
+
+    p = np.asarray(p, dtype=float)
+    flat = p.ravel()
+    low, high = hdi(flat, hdi_prob)
+    out = [float(array_stats.mcse(p, chain_axis=0, draw_axis=1, method="mean"))]
+    for end in (float(low), float(high)):
+        q = float(np.clip(np.mean(flat <= end), 1.0 / flat.size, 1.0 - 1.0 / flat.size))
+        out.append(float(array_stats.mcse(p, chain_axis=0, draw_axis=1, method="quantile", prob=q)))
+    return out[0], out[1], out[2]
+
+
+def diagnose(tree, hdi_prob: float = DEFAULT_HDI_PROB) -> Diagnostics:
+    """The diagnostics of a sampled DataTree (R-hat, ESS, E-BFMI, divergences, MCSE of P) and their warnings."""
     import arviz as az
 
     post = tree["posterior"]
     names = [v for v in DIAGNOSED if v in post.data_vars]
     rhat = az.rhat(tree, var_names=names).to_dataset()
-    ess = az.ess(tree, var_names=names, method="bulk").to_dataset()
+    bulk = az.ess(tree, var_names=names, method="bulk").to_dataset()
+    tail = az.ess(tree, var_names=names, method="tail").to_dataset()
     r_hat_max = float(max(float(np.nanmax(rhat[v].values)) for v in names))
-    ess_min = float(min(float(np.nanmin(ess[v].values)) for v in names))
-    div = int(tree["sample_stats"]["diverging"].sum()) if "sample_stats" in tree.children else 0
-    warnings = []
-    if not r_hat_max <= RHAT_MAX:
-        warnings.append(f"R-hat {r_hat_max:.3f} > {RHAT_MAX}: the chains disagree; run more draws (--draws) before trusting this")
-    if not ess_min >= ESS_MIN:
-        warnings.append(f"bulk ESS {ess_min:.0f} < {ESS_MIN}: too few effective draws; run more draws (--draws)")
-    if div:
-        warnings.append(f"{div} divergent transitions: the sampler struggled; the posterior may be biased")
-    return Diagnostics(r_hat_max, ess_min, div, int(post.sizes["chain"]), int(post.sizes["draw"]), warnings)
+    ess_bulk = float(min(float(np.nanmin(bulk[v].values)) for v in names))
+    ess_tail = float(min(float(np.nanmin(tail[v].values)) for v in names))
+    stats = tree["sample_stats"] if "sample_stats" in tree.children else None
+    div = int(stats["diverging"].sum()) if stats is not None and "diverging" in stats.data_vars else 0
+    bfmi = tuple(e_bfmi(stats["energy"].transpose("chain", "draw").values).tolist()) if stats is not None and "energy" in stats.data_vars else ()
+    p = post["p"].transpose("chain", "draw").values
+    mcse = mcse_of_p(p, hdi_prob)
+    chains = int(post.sizes["chain"])
+    diag = Diagnostics(r_hat_max, ess_bulk, ess_tail, bfmi, div, chains, int(post.sizes["draw"]), *mcse, hdi_prob=hdi_prob)
+    return dataclasses.replace(diag, warnings=_warnings(diag, p.ravel()))
+
+
+def _warnings(d: Diagnostics, p: np.ndarray) -> list[str]:
+    out = []
+    more = "run more draws (--draws) before trusting this"
+    if not d.r_hat_max <= RHAT_MAX:
+        out.append(f"R-hat {d.r_hat_max:.3f} > {RHAT_MAX}: the chains disagree; {more}")
+    for kind, ess in (("bulk", d.ess_bulk_min), ("tail", d.ess_tail_min)):
+        if not ess >= d.ess_wanted:
+            out.append(f"{kind} ESS {ess:.0f} < {d.ess_wanted} ({ESS_PER_CHAIN} per chain): too few effective draws"
+                       f"{' in the tails, so the interval is rough' if kind == 'tail' else ''}; {more}")
+    if d.bfmi and not d.bfmi_min >= BFMI_MIN:
+        out.append(f"E-BFMI {d.bfmi_min:.2f} < {BFMI_MIN} in a chain: the sampler explores the energy poorly and may miss "
+                   "the posterior's tails; reparametrise or run longer warm-up (--tune)")
+    if d.divergences:
+        out.append(f"{d.divergences} divergent transitions: the sampler struggled; the posterior may be biased")
+    mean = float(p.mean())
+    _, lo, hi = BANDS[band_index(min(max(mean, 0.0), 1.0))]
+    if not d.mcse_p_mean <= MCSE_BAND_SHARE * (hi - lo):
+        out.append(f"Monte Carlo error of P's mean is ±{d.mcse_p_mean * 100:.2f} pts, more than {MCSE_BAND_SHARE:.0%} of its band "
+                   f"({lo:.0%}-{hi:.0%}): another seed could print other words; {more}")
+    low, high = hdi(p, d.hdi_prob)
+    width = float(high - low)
+    for what, err in (("lower", d.mcse_p_low), ("upper", d.mcse_p_high)):
+        if not err <= MCSE_INTERVAL_SHARE * width:
+            out.append(f"Monte Carlo error of the interval's {what} end is ±{err * 100:.2f} pts, more than {MCSE_INTERVAL_SHARE:.0%} "
+                       f"of the interval's width: the interval is rough; {more}")
+    return out
 
 
 class Forecast:
@@ -86,6 +201,7 @@ class Forecast:
         self.tree = tree
         self.config = config
         self.input_hash = input_hash
+        self._diagnosed: dict[float, Diagnostics] = {}
 
     # -- what the case was -------------------------------------------------------------------
     @property
@@ -130,25 +246,20 @@ class Forecast:
         """Per indicator: the contribution in log-odds (mean, median, HDI) and its weight and level (:func:`~forecast.model.draws.contribution_summary`)."""
         return contribution_summary(Draws.from_forecast(self), [i["name"] for i in self.indicators], hdi_prob=hdi_prob)
 
-    def diagnostics(self) -> Diagnostics:
-        """MCMC diagnostics (see :func:`diagnose`)."""
-        return diagnose(self.tree)
+    def diagnostics(self, hdi_prob: float = DEFAULT_HDI_PROB) -> Diagnostics:
+        """MCMC diagnostics, the MCSE of P's interval for an HDI of ``hdi_prob`` (see :func:`diagnose`; computed once)."""
+        if hdi_prob not in self._diagnosed:
+            self._diagnosed[hdi_prob] = diagnose(self.tree, hdi_prob)
+        return self._diagnosed[hdi_prob]
 
     def to_dict(self, hdi_prob: float = DEFAULT_HDI_PROB) -> dict[str, Any]:
         """The headline numbers as plain data (the CLI's ``--json``)."""
-        diag = self.diagnostics()
         return {
             "case": self.config["case"]["id"],
             "question": self.question,
             "evidence_date": self.evidence_date,
             **plain_summary(self.probability(hdi_prob).iloc[0]),
-            "diagnostics": {
-                "r_hat_max": diag.r_hat_max,
-                "ess_bulk_min": diag.ess_bulk_min,
-                "divergences": diag.divergences,
-                "ok": diag.ok,
-                "warnings": diag.warnings,
-            },
+            "diagnostics": self.diagnostics(hdi_prob).to_dict(),
             "input_hash": self.input_hash,
             "settings": self.config.get("fit", {}),
         }

@@ -123,11 +123,16 @@ def footer(fig, text: str) -> None:
 
 
 def provenance(result) -> str:
-    """Where a forecast's numbers come from: evidence date and counts, draws, seed, input hash."""
+    """Where a forecast's numbers come from: evidence, draws, seed, input hash, and the Monte Carlo error of P.
+
+    When the MCMC diagnostics fail, the footer says so (:class:`forecast.model.posterior.Diagnostics`).
+    """
     fit = result.config.get("fit", {})
     n = fit.get("draws", 0) * fit.get("chains", 0)
+    diag = result.diagnostics()
+    health = f"Monte Carlo error of P ±{diag.mcse_p_mean * 100:.2f} pts" + ("" if diag.ok else f"; MCMC WARNING: {diag.warnings[0]}")
     return (f"Evidence up to {result.evidence_date} · {result.evidence_counts()} · {n:,} posterior draws, "
-            f"seed {fit.get('seed')} · inputs {result.input_hash[:10]}.")
+            f"seed {fit.get('seed')} · inputs {result.input_hash[:10]} · {health}.")
 
 
 def percent_axis(ax, axis: str = "x", decimals: int = 0) -> None:

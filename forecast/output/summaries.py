@@ -16,7 +16,7 @@ write_scenarios    ``forecast.nc``, ``scenarios.*``, ``attribution.*``
 write_sensitivity  ``tornado.*``, ``tipping_points.*``, ``prior_sensitivity.*``, ``psense_summary.csv``
 write_timeline     ``timeline.*``
 write_scores       ``scores.*``
-write_backtest     ``calibration.*``, ``weights.*``, ``backtest.csv``
+write_backtest     ``calibration.*``, ``differences.*``, ``weights.*``, ``backtest.csv``
 =================  =====================================================================
 
 Intervals are HDIs of the probability the analysis was run with (``hdi_prob``), and the words say so.
@@ -38,7 +38,7 @@ Written = tuple[dict[str, Any], str]
 def summary_markdown(result: Forecast, hdi_prob: float = DEFAULT_HDI_PROB) -> str:
     """The forecast in words: the question, the probability and its band, the drivers, the diagnostics."""
     row = result.probability(hdi_prob).iloc[0]
-    diag = result.diagnostics()
+    diag = result.diagnostics(hdi_prob)
     contrib = result.contributions(hdi_prob).sort_values("mean", key=abs, ascending=False)
     lines = [
         f"# {result.title}",
@@ -58,10 +58,17 @@ def summary_markdown(result: Forecast, hdi_prob: float = DEFAULT_HDI_PROB) -> st
         for _, c in contrib.iterrows()
     ]
     status = "pass" if diag.ok else "FAIL"
+    bfmi = f"{diag.bfmi_min:.2f}" if diag.bfmi else "not recorded"
     lines += [
         "",
-        f"MCMC diagnostics ({status}): largest R-hat {diag.r_hat_max:.3f}, smallest bulk ESS "
-        f"{diag.ess_bulk_min:.0f}, {diag.divergences} divergences ({diag.chains} chains × {diag.draws} draws).",
+        f"MCMC diagnostics ({status}, {diag.chains} chains × {diag.draws} draws):",
+        "",
+        f"- largest R-hat {diag.r_hat_max:.3f} (at most 1.01 wanted)",
+        f"- smallest effective sample size: bulk {diag.ess_bulk_min:.0f}, tail {diag.ess_tail_min:.0f} (at least {diag.ess_wanted} wanted)",
+        f"- smallest E-BFMI of a chain {bfmi} (at least 0.3 wanted)",
+        f"- {diag.divergences} divergent transitions (none wanted)",
+        f"- Monte Carlo error of P: mean ±{diag.mcse_p_mean * 100:.2f} pts, interval ends ±{diag.mcse_p_low * 100:.2f} and "
+        f"±{diag.mcse_p_high * 100:.2f} pts",
     ]
     lines += [f"- WARNING: {w}" for w in diag.warnings]
     lines += ["", f"Inputs SHA-256 {result.input_hash}."]
@@ -157,7 +164,7 @@ def write_scores(result, case, folder: Path) -> Written:
 
 
 def write_backtest(bt, full: Forecast, case, folder: Path, *, bins: int = 5) -> Written:
-    """``forecast backtest``: charts ``calibration`` and ``weights`` (+ CSVs) and ``backtest.csv``.
+    """``forecast backtest``: charts ``calibration``, ``differences`` and ``weights`` (+ CSVs) and ``backtest.csv``.
 
     ``full`` is the fit on every reference case, whose weights' prior and posterior are charted.
     """
@@ -167,18 +174,33 @@ def write_backtest(bt, full: Forecast, case, folder: Path, *, bins: int = 5) -> 
     summary = {"case": case.id, **bt.summary(), "bins": bins}
     bt.table.to_csv(folder / "backtest.csv", index=False)
     weights = ec.weights_learned_data(full)
-    write_chart(folder, "calibration", ec.plot_calibration(bt, bins=bins, title=case.spec.case.title), ec.calibration_data(bt, bins))
+    title = case.spec.case.title
+    write_chart(folder, "calibration", ec.plot_calibration(bt, bins=bins, title=title), ec.calibration_data(bt, bins))
+    write_chart(folder, "differences", ec.plot_backtest_differences(bt, title=title), ec.backtest_differences_data(bt))
     write_chart(folder, "weights", ec.plot_weights_learned(full), weights)
-    verdict = "beats" if summary["brier_model"] < summary["brier_base_rate"] else "does not beat"
-    lines = [f"# {case.spec.case.title}: leave-one-out backtest", "",
-             f"{summary['n_cases']} reference cases ({summary['n_yes']} yes). Lower Brier is better; a constant 50 % scores 0.25.", "",
-             "| forecaster | Brier | log score |", "|---|---|---|"]
-    for name, label in (("model", "model (weights learned)"), ("base_rate", "base rate alone"), ("equal_weights", "all weights equal"), ("stated_weights", "analyst's stated weights, no reference cases")):
-        lines.append(f"| {label} | {summary[f'brier_{name}']:.3f} | {summary[f'log_score_{name}']:.3f} |")
-    lines += ["", f"The model **{verdict}** the base rate alone on these cases.", "",
+    labels = {"model": "model (weights learned)", "base_rate": "base rate alone", "equal_weights": "all weights equal",
+              "learned_scale": "stated weights, one learned scale", "stated_weights": "analyst's stated weights, no reference cases"}
+    lines = [f"# {title}: leave-one-out backtest", "",
+             f"{summary['n_cases']} reference cases ({summary['n_yes']} yes), each held out in turn. Lower Brier is better "
+             "(a constant 50 % scores 0.25); higher log score is better (a constant 50 % scores -0.693).", "",
+             "The model against each baseline on the same cases: the mean of the per-case differences ± its standard error "
+             "(sd / √n); positive means the model scores better.", "",
+             "| forecaster | Brier | log score | Brier: model better by | log score: model better by | verdict |", "|---|---|---|---|---|---|",
+             f"| {labels['model']} | {summary['brier_model']:.3f} | {summary['log_score_model']:.3f} | | | |"]
+    for name, b in summary["baselines"].items():
+        lines.append(f"| {labels[name]} | {b['brier']:.3f} | {b['log_score']:.3f} | {b['brier_diff']:+.3f}{_se(b['brier_diff_se'])} | "
+                     f"{b['log_score_diff']:+.3f}{_se(b['log_score_diff_se'])} | {b['verdict']} |")
+    lines += ["", "## What was not held out", ""]
+    lines += [f"- {note}" for note in summary["not_held_out"]]
+    lines += ["", "## What the reference cases taught the weights", "",
               "| indicator | prior median | posterior median | posterior / prior central 90 % width |", "|---|---|---|---|"]
     lines += [f"| {r['name']} | {r['prior_median']:.2f} | {r['posterior_median']:.2f} | {r['width_ratio']:.2f} |" for _, r in weights.iterrows()]
     return summary, "\n".join(lines) + "\n"
+
+
+def _se(value) -> str:
+    """`` ± 0.024`` for a standard error, nothing when there is none (one case)."""
+    return "" if value is None else f" ± {value:.3f}"
 
 
 def write_scenarios(report, folder, baseline=None) -> Written:

@@ -10,7 +10,11 @@ As in :mod:`forecast.output.charts.posterior`: plot functions return a matplotli
   ``exp(mu ± z_0.95 sigma)``); the posterior one is the 5 % and 95 % quantiles of the draws. Drawn
   as odds multipliers ``exp(weight)``, the form analysts state weights in.
 - :func:`plot_calibration` / :func:`calibration_data`: the reliability diagram of a leave-one-out
-  backtest (:mod:`forecast.analysis.backtest`), one panel per forecaster.
+  backtest (:mod:`forecast.analysis.backtest`), one panel per forecaster, each baseline's title with
+  its paired Brier difference from the model.
+- :func:`plot_backtest_differences` / :func:`backtest_differences_data`: how much better the model
+  scores than each baseline on the same cases (Brier and log score), with intervals of two
+  standard errors of the paired difference.
 - :func:`plot_scores` / :func:`scores_data`: a resolved case's forecast at each evidence date.
 """
 
@@ -26,6 +30,7 @@ FORECASTERS = {
     "model": "model (weights learned)",
     "base_rate": "base rate alone",
     "equal_weights": "all weights equal",
+    "learned_scale": "stated weights, one learned scale",
     "stated_weights": "analyst's stated weights",
 }
 
@@ -110,7 +115,7 @@ def calibration_data(backtest, bins: int = 5) -> pd.DataFrame:
 
 
 @styled
-def plot_calibration(backtest, *, bins: int = 5, figsize=(9.0, 9.0), title: str = "Leave-one-out over the reference cases"):
+def plot_calibration(backtest, *, bins: int = 5, figsize=None, title: str = "Leave-one-out over the reference cases"):
     """Reliability diagram, one panel per forecaster: observed frequency against mean forecast per bin.
 
     Marker area grows with the number of cases in the bin; the vertical bars are 90 % Jeffreys
@@ -128,6 +133,7 @@ def plot_calibration(backtest, *, bins: int = 5, figsize=(9.0, 9.0), title: str 
     shown = [f for f in FORECASTERS if (data.forecaster == f).any()]
     cols = 2 if len(shown) > 1 else 1
     rows = -(-len(shown) // cols)
+    figsize = figsize or (9.0, 1.8 + 3.6 * rows)
     fig, axes = plt.subplots(rows, cols, figsize=figsize, layout="constrained", sharex=True, sharey=True, squeeze=False)
     for ax in axes[-1]:
         ax.set_xlabel("Mean forecast in the bin")
@@ -140,14 +146,19 @@ def plot_calibration(backtest, *, bins: int = 5, figsize=(9.0, 9.0), title: str 
         ax.errorbar(t["mean_forecast"], t["observed"], yerr=[t["observed"] - t["observed_low"], t["observed_high"] - t["observed"]],
                     fmt="none", ecolor=INK, lw=1.2, capsize=3, zorder=2)
         ax.scatter(t["mean_forecast"], t["observed"], s=30 + 250 * t["n"] / biggest, color=INK, alpha=0.9, zorder=3, ec="white")
-        ax.set_title(f"{FORECASTERS[name]}: Brier {summary[f'brier_{name}']:.3f}", loc="left", fontsize=SIZES["label"])
+        paired = summary["baselines"].get(name)
+        versus = f"\nmodel better by {paired['brier_diff']:+.3f} ± {paired['brier_diff_se']:.3f}" if paired and paired["brier_diff_se"] is not None else ""
+        ax.set_title(f"{FORECASTERS[name]}: Brier {summary[f'brier_{name}']:.3f}{versus}", loc="left", fontsize=SIZES["label"])
         ax.set_xlim(-0.05, 1.05)
         ax.set_ylim(-0.05, 1.05)
         ax.set_aspect("equal")
         percent_axis(ax, "x")
         percent_axis(ax, "y")
-    for ax in axes.flat[len(shown):]:
-        ax.set_visible(False)
+    for i in range(len(shown), rows * cols):
+        axes.flat[i].set_visible(False)
+        above = axes.flat[i - cols]  # the panel above an empty slot shows the x axis instead
+        above.xaxis.set_tick_params(labelbottom=True)
+        above.set_xlabel("Mean forecast in the bin")
     sizes = sorted({1, max(biggest // 2, 1), biggest})
     handles = [Line2D([], [], ls="", marker="o", ms=np.sqrt(30 + 250 * n / biggest), mfc=INK, mec="white") for n in sizes]
     fig.legend(handles, [f"{n} case{'s' if n != 1 else ''}" for n in sizes], loc="outside lower center", ncol=len(sizes),
@@ -155,6 +166,57 @@ def plot_calibration(backtest, *, bins: int = 5, figsize=(9.0, 9.0), title: str 
                      "On the dashed line the forecasts match the outcomes.", title_fontsize=SIZES["note"])
     fig.suptitle(wrap(f"{title}: calibration", fig, SIZES["headline"] * 1.1), x=0.01, ha="left", fontsize=SIZES["headline"],
                  fontweight="bold")
+    return fig
+
+
+def backtest_differences_data(backtest) -> pd.DataFrame:
+    """The paired differences behind :func:`plot_backtest_differences` (tidy: one row per baseline and score).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``forecaster``, ``label``, ``score`` (``"Brier"`` or ``"log score"``), ``diff`` (positive: the
+        model is better), ``se``, ``low`` and ``high`` (``diff ∓ 2 se``) and ``verdict``.
+    """
+    table = backtest.comparison()
+    rows = []
+    for name, r in table.iterrows():
+        for score, key in (("Brier", "brier_diff"), ("log score", "log_score_diff")):
+            d, se = float(r[key]), float(r[f"{key}_se"])
+            rows.append({"forecaster": name, "label": FORECASTERS[name], "score": score, "diff": d, "se": se,
+                         "low": d - 2 * se, "high": d + 2 * se, "verdict": r["verdict"]})
+    return pd.DataFrame(rows)
+
+
+@styled
+def plot_backtest_differences(backtest, *, title: str = "Leave-one-out over the reference cases", figsize=(9.0, 5.0)):
+    """How much better the model scores than each baseline, case by case: mean paired difference ± 2 SE.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    data = backtest_differences_data(backtest)
+    fig, axes = plt.subplots(1, 2, figsize=figsize, layout="constrained", sharey=True)
+    names = list(dict.fromkeys(data["forecaster"]))[::-1]
+    y = {n: i for i, n in enumerate(names)}
+    for ax, score in zip(axes, ("Brier", "log score")):
+        t = data[data.score == score]
+        ax.axvline(0, color=MUTED, lw=1, ls="--")
+        ax.hlines([y[n] for n in t.forecaster], t["low"], t["high"], color=INK, lw=2.5)
+        ax.plot(t["diff"], [y[n] for n in t.forecaster], "o", color="white", mec=INK, mew=2, ms=8, zorder=3)
+        ax.set_xlabel(f"{score}: model better by")
+        ax.set_ylim(-0.6, len(names) - 0.4)
+    axes[0].set_yticks(range(len(names)), [FORECASTERS[n] for n in names], fontsize=SIZES["note"])
+    summary = backtest.summary()
+    fig.suptitle(wrap(f"{title}: the model against each baseline on the same {summary['n_cases']} cases", fig, SIZES["headline"] * 1.1),
+                 x=0.01, ha="left", fontsize=SIZES["headline"], fontweight="bold")
+    footer(fig, "Each dot: the mean over the held-out cases of the baseline's score minus the model's (Brier; the reverse for the "
+                "log score), so right of the dashed line the model scores better; bars: ± 2 standard errors (sd of the differences "
+                "/ √n). Only the outcomes are held out: the base-rate prior, the stated weights and the indicator set were chosen "
+                "knowing them, so every score is optimistic.")
     return fig
 
 
