@@ -323,7 +323,7 @@ class Sensitivity:
         if self.evidence_tipping is not None:
             rows = self.evidence_tipping[self.evidence_tipping["indicator"] == k].set_index("way")
             out["evidence_tipping_points"] = {
-                way: {"band": r["target_band"], "readings": None if pd.isna(r["readings"]) else int(r["readings"]),
+                way: {"band": None if pd.isna(r["target_band"]) else r["target_band"], "readings": None if pd.isna(r["readings"]) else int(r["readings"]),
                       "reading_level": float(r["reading_level"]), "grade": r["grade"], "p": _nan_none(float(r["p"])),
                       "khat": _nan_none(float(r["khat"])), "path": r["path"], "refits": int(r["refits"]), "text": r["text"]}
                 for way, r in rows.iterrows()
