@@ -254,7 +254,7 @@ def evidence_tipping(draws: Draws, case, *, compiled=None, settings=None, names=
     pandas.DataFrame
         One row per (indicator, way): ``indicator``, ``name``, ``direction``, ``way``, ``reading_level``,
         ``grade``, ``reading_sd`` (log-odds), ``band_now``, ``target_band``, ``readings`` (the count, or
-        ``<NA>``), ``p`` (mean P at that count, or at ``N``), ``khat`` (of the reweighting; NaN for a
+        ``<NA>``), ``max_readings`` (``N``), ``p`` (mean P at that count, or at ``N``), ``khat`` (of the reweighting; NaN for a
         refit), ``path`` (``"reweighted"`` baseline draws, ``"reweighted refit"``, ``"refit"``, or
         ``"untrusted"`` when a refit was needed but no compiled model given), ``refits`` (fits made for
         this row), ``text``.
@@ -284,7 +284,7 @@ def evidence_tipping(draws: Draws, case, *, compiled=None, settings=None, names=
             row = {"indicator": ind, "name": names[k], "direction": "raises" if raises else "lowers", "way": way,
                    "reading_level": level, "grade": grade, "reading_sd": sd, "band_now": BANDS[b][0],
                    "target_band": BANDS[target][0] if 0 <= target < len(BANDS) else None,
-                   "readings": pd.NA, "p": math.nan, "khat": math.nan, "path": "", "refits": 0}
+                   "readings": pd.NA, "max_readings": max_readings, "p": math.nan, "khat": math.nan, "path": "", "refits": 0}
             if not 0 <= target < len(BANDS):
                 row["text"] = f"none: already in the {'top' if up else 'bottom'} band"
                 rows.append(row)

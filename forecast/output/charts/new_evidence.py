@@ -16,16 +16,14 @@ from forecast.output.style import DOWN, INK, SIZES, UP, footer, percent_axis, st
 
 def evidence_tipping_data(sens) -> pd.DataFrame:
     """The numbers behind :func:`plot_evidence_tipping`: one row per (indicator, way), with ``bar`` the
-    readings needed (``max_readings`` + 1 when none within it, ``reached`` False) and NaN where no band lies that way."""
+    readings needed (``max_readings`` + 1 when none within it or unknown, ``reached`` False) and NaN
+    where no band lies that way."""
     if sens.evidence_tipping is None:
         raise ValueError("this sensitivity was computed without a case: no tipping points in readings")
     table = sens.evidence_tipping.copy()
-    n_max = int(table["readings"].max()) if table["readings"].notna().any() else 0
-    limit = max(n_max, *(int(t.split()[2]) for t in table["text"] if t.startswith("not within")), 1) if len(table) else 1
     table["reached"] = table["readings"].notna()
     table["bar"] = np.where(table["reached"], table["readings"].astype("float"),
-                            np.where(table["target_band"].isna(), np.nan, limit + 1.0))
-    table["max_readings"] = limit
+                            np.where(table["target_band"].isna(), np.nan, table["max_readings"] + 1.0))
     return table
 
 
@@ -57,14 +55,15 @@ def plot_evidence_tipping(sens, *, figsize=(9.5, 6.0)):
             colour = UP if row["way"] == "up" else DOWN
             ax.barh(i, sign * row["bar"], color=colour if row["reached"] else "white", ec=colour, hatch=None if row["reached"] else "//",
                     height=0.6, lw=1)
-            label = f"{int(row['readings'])}" if row["reached"] else f">{limit}"
+            label = f"{int(row['readings'])}" if row["reached"] else "?" if row["path"] == "untrusted" else f">{limit}"
             ax.annotate(label, (sign * row["bar"], i), xytext=(4 * sign, 0), textcoords="offset points", va="center",
                         ha="left" if sign > 0 else "right", fontsize=SIZES["note"])
     ax.axvline(0, color=INK, lw=0.8)
     ax.set_yticks(range(len(order)), [f"{sens.tornado.loc[k, 'name']} ({sens.tornado.loc[k, 'direction']})" for k in order],
                   fontsize=SIZES["note"])
     ax.set_xlim(-(limit + 4), limit + 4)
-    ticks = [t for t in range(-limit, limit + 1, 5)]
+    step = 5 if limit >= 10 else 2
+    ticks = list(range(-limit + limit % step, limit + 1, step))
     ax.set_xticks(ticks, [str(abs(t)) for t in ticks])
     ax.set_ylim(-0.6, len(order) - 0.4)
     first = data.iloc[0]
@@ -73,7 +72,8 @@ def plot_evidence_tipping(sens, *, figsize=(9.5, 6.0)):
     titles(fig, ax, f"What would move the judgment out of '{now}': new readings", sens.question)
     footer(fig, f"Each bar: the fewest new readings of that indicator, graded {first['grade']}, from new independent sources and "
                 f"dated at the forecast date, at the far end of the scale that pushes that way (0.9 or 0.1), that would carry the "
-                f"mean P into the next band. Hatched: not within {limit}. No bar: no band lies that way.")
+                f"mean P into the next band. Hatched: not within {limit} ('?': unknown, reweighting not trusted and no refit). "
+                "No bar: no band lies that way.")
     return fig
 
 
