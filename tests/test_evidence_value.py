@@ -177,7 +177,7 @@ def test_not_within_n_when_no_level_reaches_the_next_band():
 
 def test_an_indicator_that_lowers_the_chance_is_pushed_up_by_low_readings():
     m, tau, b0, w = 0.5, 0.8, -2.3, 1.5  # sign -1: the level's log-odds enter as -x
-    draws = world(m, tau, b0, w, 20000, seed=6, sign=-1.0)
+    draws = world(m, tau, b0, w, 20000, seed=5, sign=-1.0)
     table = ev.evidence_tipping(draws, CASE).set_index("way")
     assert table.loc["up", "reading_level"] == 0.1 and table.loc["down", "reading_level"] == 0.9
     n, p_n, _ = closed_form_count(-m, tau, b0, w, -logit(0.1), S_B2, 0.2, up=True)  # mirror image of the raising world
@@ -213,3 +213,23 @@ def test_the_top_band_has_nothing_above():
     draws = world(3.0, 0.3, 4.0, 1.0, 500)
     table = ev.evidence_tipping(draws, CASE).set_index("way")
     assert table.loc["up", "text"] == "none: already in the top band" and pd.isna(table.loc["up", "target_band"])
+
+
+def test_a_reweighting_too_close_to_the_edge_to_decide_is_refitted():
+    """Here reweighting puts P after 3 readings at 0.2044, within 3 standard errors of the edge 0.2; a fit decides."""
+    m, tau, b0, w = 0.5, 0.8, -2.3, 1.5
+    z = logit(0.1)
+    draws = world(m, tau, b0, w, 20000, seed=6, sign=-1.0)
+    made = []
+
+    def refit_at(n, k, z_, s_):
+        made.append(n)
+        mn, tn = after(-m, tau, n, -z_, s_)  # the mirror image: sign -1 on x is sign +1 on -x
+        return world(-mn, tn, b0, w, 20000, seed=200 + n, sign=-1.0)
+
+    counter = ev._Counter(draws, 0, z, S_B2, refit_at)
+    ok, p3, _ = counter.trusted(3, 0)
+    assert ok and abs(p3 - 0.2) < 0.006 and not counter.trusted(3, 0, edge=0.2)[0]
+    n, p_n, _ = closed_form_count(-m, tau, b0, w, -z, S_B2, 0.2, up=True)
+    found = ev.tipping_count(counter, 1, up=True)
+    assert found["readings"] == n == 3 and 3 in made and found["p"] == pytest.approx(p_n, abs=0.003)

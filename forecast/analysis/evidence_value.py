@@ -23,8 +23,11 @@ the posterior by the factor of their likelihood, so the draws are reweighted by
     log r_s = n * l(lambda_k^(s)),   l(lambda) = -1/2 ((z - logit lambda) / s)^2
 
 (Pareto-smoothed, :func:`forecast.analysis.live.psis_weights`). The reweighting is trusted when the
-Pareto k-hat is at most :func:`~forecast.analysis.live.khat_threshold` and the weights keep an
-effective sample size of at least :data:`MIN_ESS`; otherwise the case is refitted with the rows added.
+Pareto k-hat is at most :func:`~forecast.analysis.live.khat_threshold`, the weights keep an
+effective sample size of at least :data:`MIN_ESS`, and the reweighted mean P lies at least
+:data:`DECISIVE` standard errors ``sqrt(sum_s w_s^2 (P_s - mean)^2)`` from the band edge in question
+(a k-hat below the threshold still leaves a bias of a point or so when the readings move the level
+far); otherwise the case is refitted with the rows added.
 
 Tipping points in readings.  With ``b`` the ICD 203 band of today's mean P, the count for indicator k
 and a way (up or down) is the smallest ``n`` in ``1..N`` for which the mean P after ``n`` new readings
@@ -80,6 +83,9 @@ SIMULATED_READINGS = 200
 
 MIN_ESS = 100.0
 """Smallest effective sample size of reweighted draws that the tipping count trusts."""
+
+DECISIVE = 3.0
+"""A reweighted mean P decides a band crossing only this many Monte Carlo standard errors from the edge."""
 
 
 # -- new rows of the model's readings -----------------------------------------------------------------
@@ -166,7 +172,12 @@ class _Counter:
     def __post_init__(self):
         self.refs = {0: self.draws}
 
-    def trusted(self, n: int, ref: int):
+    def trusted(self, n: int, ref: int, edge: float | None = None):
+        """``(ok, mean P, k-hat)`` of reweighting fit ``ref`` to ``n`` readings.
+
+        ``ok`` needs k-hat and effective sample size in bounds and, with an ``edge``, the mean P at
+        least :data:`DECISIVE` Monte Carlo standard errors from it.
+        """
         from forecast.analysis.live import khat_threshold, psis_weights
         from forecast.model.draws import effective_size
 
@@ -176,15 +187,25 @@ class _Counter:
             lr = lr + np.log(np.maximum(d.importance, 1e-300))
         w, khat = psis_weights(lr)
         ok = (khat == -math.inf or math.isfinite(khat) and khat <= khat_threshold(d.size)) and effective_size(w) >= min(MIN_ESS, d.size / 4)
-        return ok, float(d.p() @ w) if ok else math.nan, khat
+        if not ok:
+            return False, math.nan, khat
+        p = d.p()
+        mean = float(p @ w)
+        if edge is not None and abs(mean - edge) < DECISIVE * math.sqrt(float(w @ (w * (p - mean) ** 2))):
+            return False, mean, khat
+        return True, mean, khat
 
-    def mean_p(self, n: int, *, refit: bool = True) -> tuple[float, float, str]:
-        """``(mean P, k-hat, path)`` after ``n`` readings: reweighting the nearest fit in hand, else a refit."""
+    def mean_p(self, n: int, *, edge: float | None = None, refit: bool = True) -> tuple[float, float, str]:
+        """``(mean P, k-hat, path)`` after ``n`` readings: reweighting the nearest fit in hand, else a refit.
+
+        With an ``edge``, a reweighting whose mean P is within its Monte Carlo error of the edge does
+        not decide: the case is refitted instead.
+        """
         if n in self.refs and self.refs[n].importance is None:
             return float(self.refs[n].p().mean()), -math.inf, "refit" if n else "posterior"
         best = math.inf
         for ref in sorted(self.refs, key=lambda r: (abs(n - r), -r)):
-            ok, p, khat = self.trusted(n, ref)
+            ok, p, khat = self.trusted(n, ref, edge)
             if ok:
                 return p, khat, "reweighted" if ref == 0 else "reweighted refit"
             best = min(best, khat) if not math.isnan(khat) else best
@@ -197,13 +218,14 @@ class _Counter:
 
 def tipping_count(counter: _Counter, band_now: int, up: bool, max_readings: int = MAX_READINGS) -> dict:
     """The smallest ``n <= max_readings`` whose mean P lies beyond ``band_now`` in the way asked (module docstring)."""
+    edge = BANDS[band_now][2] if up else BANDS[band_now][1]
 
     def crosses(p: float) -> bool:
         return band_index(p) > band_now if up else band_index(p) < band_now
 
     last_ok = 0
     for n in range(1, max_readings + 1):
-        p, khat, path = counter.mean_p(n, refit=False)
+        p, khat, path = counter.mean_p(n, edge=edge, refit=False)
         if path == "untrusted":
             break
         last_ok = n
@@ -211,13 +233,13 @@ def tipping_count(counter: _Counter, band_now: int, up: bool, max_readings: int 
             return {"readings": n, "p": p, "khat": khat, "path": path}
     else:
         return {"readings": None, "p": p, "khat": khat, "path": path}
-    p_n, khat_n, path_n = counter.mean_p(max_readings)
+    p_n, khat_n, path_n = counter.mean_p(max_readings, edge=edge)
     if math.isnan(p_n) or not crosses(p_n):
         return {"readings": None, "p": p_n, "khat": khat_n, "path": path_n}
     lo, hi, best = last_ok, max_readings, (p_n, khat_n, path_n)
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        got = counter.mean_p(mid)
+        got = counter.mean_p(mid, edge=edge)
         if crosses(got[0]):
             hi, best = mid, got
         else:

@@ -23,7 +23,7 @@ from forecast.output.style import (
 
 GRID = 201
 PATH_WORDS = {"posterior": "the case as it stands", "input-only": "on the posterior", "refit": "refitted with new readings",
-              "conditioned": "refitted, levels observed"}
+              "conditioned": "by observation"}
 """How each scenario was computed, in plain words (keys: the analysis's ``path``)."""
 
 
@@ -87,7 +87,7 @@ def plot_scenarios(report, *, figsize=(9.5, 5.6)):
     percent_axis(ax)
     ax.set_xlabel(f"Probability of the event (mean and {report.hdi_prob:.0%} HDI)")
     titles(fig, ax, "What if? The forecast under each scenario", report.question)
-    footer(fig, "Circle and bar: the scenario in its headline sense. 'Levels observed': the case refitted as if the levels "
+    footer(fig, "Circle and bar: the scenario in its headline sense. 'By observation': the case refitted as if the levels "
                 "had been learned (observation); 'on the posterior': the changes applied to the fitted draws (intervention: "
                 "the level set in every draw). Diamond: the other sense. 'Refitted with new readings': hypothetical readings "
                 "added and the model sampled again (same seed). Orange: raises the chance, purple: lowers it. Shaded bands: ICD 203.")
