@@ -162,6 +162,8 @@ def test_analyse_runs_the_prior_check_only_with_a_case(monkeypatch):
     # the evidence-terms analyses run with a case only, with the defaults B2 and 20 readings
     assert [(a[0], a[1]) for a in asked] == [("tipping", "the case"), ("value", "the case")] * 2
     assert asked[0][2]["grade"] == "B2" and asked[0][2]["max_readings"] == 20 and asked[0][2]["compiled"] is None
+    skipped = analyse(result, "the case", prior=False, evidence=False)
+    assert len(asked) == 4 and skipped.evidence_tipping is None and skipped.value is None
     one = sensitivity.Sensitivity(tornado=s.tornado.iloc[:1], tipping=s.tipping)
     assert one.to_dict()["range"] == "posterior 5–95 %" and len(one.to_dict()["indicators"]) == 1
     assert sensitivity.Sensitivity(tornado=s.tornado.iloc[:0], tipping=s.tipping).to_dict()["range"] is None

@@ -69,3 +69,9 @@ def test_edges_of_the_threshold_and_unknown_groups():
     assert verdict(summary(0.01, 0.2, rows), NONE).endswith(
         NO_PRIOR + " The data barely inform 1 of the 1 tau: those rest on the analyst's statements alone, "
         "which is where a second opinion or reference cases would help most.")
+
+
+def test_the_base_rates_free_variable_is_named_as_the_base_rate():
+    from forecast.analysis.sensitivity import _prior_name
+
+    assert _prior_name("base_class") == _prior_name("base") == "the base rate"

@@ -53,6 +53,9 @@ THRESHOLD = 0.05
 
 RangeKind = Literal["posterior", "scale"]
 
+BASE_NAMES = ("base", "base_class")
+"""The base rate's names: ``base`` (log-odds at neutral levels) and ``base_class``, the free variable its prior is on."""
+
 
 def level_curve(draws: Draws, indicator: str, levels) -> np.ndarray:
     """``f_k(L)``: the mean P with indicator ``indicator`` held at each level in ``levels`` (weighted when the draws are)."""
@@ -247,7 +250,7 @@ def verdict(summary: pd.DataFrame, components: pd.DataFrame) -> str:
             groups.setdefault(str(i).split("[")[0], []).append(i)
         plural = {"weight": "weights", "level": "levels"}
         parts = [f"{len(v)} of the {sum(str(j).split('[')[0] == name for j in rows.index)} {plural.get(name, name)}" if "[" in str(v[0])
-                 else ("the base rate" if name == "base" else name) for name, v in groups.items()]
+                 else ("the base rate" if name in BASE_NAMES else name) for name, v in groups.items()]
         head += (f" The data barely inform {', '.join(parts)}: those rest on the analyst's statements alone, "
                  "which is where a second opinion or reference cases would help most.")
     return head
@@ -256,7 +259,7 @@ def verdict(summary: pd.DataFrame, components: pd.DataFrame) -> str:
 def _prior_name(label: str) -> str:
     if label.endswith(" (all)"):
         return {"weight": "the weights together", "level": "the level priors together"}.get(label[:-6], label)
-    if label == "base":
+    if label in BASE_NAMES:
         return "the base rate"
     if label.startswith("weight["):
         return f"the weight of {label[7:-1]}"
@@ -340,11 +343,11 @@ def _nan_none(x):
     return None if x is None or (isinstance(x, float) and np.isnan(x)) else float(x)
 
 
-def analyse(result, case=None, *, range: RangeKind = "posterior", prior: bool = True, compiled=None, settings=None,
-            grade: str | None = None, max_readings: int | None = None, seed: int = 0) -> Sensitivity:
-    """Tornado and latent-level tipping points; with a ``case`` also the tipping points counted in new
-    readings and the value of information (:mod:`forecast.analysis.evidence_value`) and, with
-    ``prior=True``, the prior-sensitivity check.
+def analyse(result, case=None, *, range: RangeKind = "posterior", prior: bool = True, evidence: bool = True, compiled=None,
+            settings=None, grade: str | None = None, max_readings: int | None = None, seed: int = 0) -> Sensitivity:
+    """Tornado and latent-level tipping points; with a ``case`` also (``evidence=True``) the tipping
+    points counted in new readings and the value of information
+    (:mod:`forecast.analysis.evidence_value`) and (``prior=True``) the prior-sensitivity check.
 
     ``compiled`` and ``settings`` serve the refits of the reading counts when reweighting is not
     trusted (without ``compiled`` such counts are left open); ``grade`` (default B2) and
@@ -355,10 +358,10 @@ def analyse(result, case=None, *, range: RangeKind = "posterior", prior: bool = 
     draws = Draws.from_forecast(result)
     names = [i["name"] for i in result.indicators]
     grade = grade or ev.DEFAULT_GRADE
-    evidence = value = None
-    if case is not None:
-        evidence = ev.evidence_tipping(draws, case, compiled=compiled, settings=settings, names=names, grade=grade,
-                                       max_readings=max_readings or ev.MAX_READINGS)
+    tipping_in_readings = value = None
+    if case is not None and evidence:
+        tipping_in_readings = ev.evidence_tipping(draws, case, compiled=compiled, settings=settings, names=names, grade=grade,
+                                                  max_readings=max_readings or ev.MAX_READINGS)
         value = ev.value_of_information(draws, case, names=names, grade=grade, seed=seed)
     return Sensitivity(
         tornado=tornado(result, range=range),
@@ -367,6 +370,6 @@ def analyse(result, case=None, *, range: RangeKind = "posterior", prior: bool = 
         baseline=plain_summary(summarise(draws.p())),
         case_id=result.config["case"]["id"],
         question=result.question,
-        evidence_tipping=evidence,
+        evidence_tipping=tipping_in_readings,
         value=value,
     )

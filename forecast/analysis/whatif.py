@@ -8,7 +8,7 @@ It compiles the case's model once and fits the baseline once, then serves all th
 
     wi = WhatIf(fc.load_case("data/belarus"), fc.FitSettings(seed=1))
     wi.scenarios().table()          # forecast.scenarios: P, interval, words, difference, path
-    wi.sensitivity().tornado        # forecast.sensitivity: tornado, tipping points, prior check
+    wi.sensitivity().tornado        # forecast.sensitivity: tornado, tipping points, value of information, prior check
     wi.timeline().table             # forecast.timeline: P as of each evidence date
 
 :mod:`forecast.output.summaries` writes each analysis into a run folder.
@@ -77,12 +77,13 @@ class WhatIf:
         return run_scenarios(self.baseline, self.case, scenarios, compiled=self.compiled, settings=self.settings, sense=sense,
                              hdi_prob=hdi_prob, progress=self.progress)
 
-    def sensitivity(self, *, range: str = "posterior", prior: bool = True, grade: str | None = None, max_readings: int | None = None):
+    def sensitivity(self, *, range: str = "posterior", prior: bool = True, evidence: bool = True, grade: str | None = None,
+                    max_readings: int | None = None):
         """Tornado, tipping points (latent level and in readings), value of information and prior sensitivity.
         See :mod:`forecast.analysis.sensitivity`."""
         from forecast.analysis.sensitivity import analyse
 
-        return analyse(self.baseline, self.case, range=range, prior=prior, compiled=self.compiled, settings=self.settings,
+        return analyse(self.baseline, self.case, range=range, prior=prior, evidence=evidence, compiled=self.compiled, settings=self.settings,
                        grade=grade, max_readings=max_readings, seed=self.settings.seed)
 
     def timeline(self, *, dates=None, hdi_prob: float = DEFAULT_HDI_PROB):

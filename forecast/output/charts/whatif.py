@@ -286,7 +286,7 @@ def plot_tipping_points(sens, result, *, figsize=(9.5, 6.4)):
 
 
 def _prior_label(prior: str, names: dict[str, str]) -> str:
-    if prior == "base":
+    if prior in ("base", "base_class"):
         return "base rate"
     var, _, rest = prior.partition("[")
     if prior.endswith(" (all)"):
