@@ -311,11 +311,11 @@ class Sensitivity:
             "range": self.tornado["range"].iloc[0] if len(self.tornado) else None,
             "tipping_points_kind": LATENT,
             "evidence_tipping_method": None if self.evidence_tipping is None else (
-                "new readings of one indicator from independent sources at the forecast date, each with sd "
+                "New readings of one indicator from independent sources at the forecast date, each with sd "
                 f"{float(self.evidence_tipping['reading_sd'].iloc[0]):.2f} (log-odds); the posterior reweighted by their "
                 "likelihood (PSIS, k-hat checked) or refitted when reweighting is not trusted"),
             "value_of_information_method": None if self.value is None else (
-                f"preposterior: {int(self.value['simulated'].iloc[0])} readings simulated per indicator from the posterior "
+                f"Preposterior: {int(self.value['simulated'].iloc[0])} readings simulated per indicator from the posterior "
                 "predictive, the posterior reweighted by each; the share whose mean P changes band"),
             "indicators": indicators,
             "prior_sensitivity": self.prior.to_dict() if self.prior else None,
