@@ -353,7 +353,7 @@ def test_scenario_labels_are_whole_and_in_plain_words(fitted, belarus, compiled)
     fig = wc.plot_scenarios(report)
     ticks = [t.get_text().replace("\n", " ") for t in fig.axes[0].get_yticklabels()]
     assert set(ticks) == set(report.table()["name"])
-    text = " ".join(t.get_text() for t in fig.findobj(matplotlib.text.Text))
+    text = " ".join(t.get_text() for t in fig.findobj(matplotlib.text.Text)).replace("\n", " ")
     assert "input-only" not in text and "refit " not in text and "on the posterior" in text
     assert not texts_outside(fig)
     plt.close(fig)

@@ -44,14 +44,17 @@ def direct_p(result, case, *, factor=None, set_level=None, shift=None):
     return expit(base + (sign * weight * (2 * level - 1)).sum(axis=1))
 
 
-def run(result, case, **changes):
+def run(result, case, compiled=None, **changes):
+    """The scenario run in the intervention sense (its headline), which edits the draws in hand."""
     from forecast.analysis.scenarios import run_scenarios
     from forecast.case.scenarios import Scenario
 
-    sc = Scenario(id="test", name="A test scenario", description="Changes made by the test.", **changes)
-    report = run_scenarios(result, case, [sc])
-    assert len(report.results) == 1
-    return report, report.results[0]
+    sc = Scenario(id="test", name="A test scenario", description="Changes made by the test.", sense="intervention", **changes)
+    report = run_scenarios(result, case, [sc], compiled=compiled)
+    assert len(report.results) == 1 and report.results[0].sense == "intervention"
+    r = report.results[0]
+    assert r.one_sense == (not (sc.set_level or sc.shift_level))
+    return report, r
 
 
 def test_baseline_is_the_mean_of_the_p_draws(fitted, belarus):
@@ -73,21 +76,23 @@ def test_belarus_weight_change_multiplies_the_log_odds_weight(fitted, belarus, i
     assert ind["weight"] == stated
     factor = math.log(new) / math.log(stated)
     report, r = run(fitted, belarus, weight={indicator: new})
+    r = r.headline
     p = direct_p(fitted, belarus, factor={indicator: factor})
     assert r.mean == pytest.approx(float(p.mean()), rel=1e-9)
     assert r.median == pytest.approx(float(np.median(p)), rel=1e-9)
     assert r.difference == pytest.approx(float(p.mean() - direct_p(fitted, belarus).mean()), rel=1e-9, abs=1e-12)
 
 
-def test_belarus_levels_and_weight_together(fitted, belarus):
-    report, r = run(
-        fitted, belarus,
+def test_belarus_levels_and_weight_together(fitted, belarus, compiled):
+    report, whole = run(
+        fitted, belarus, compiled,
         set_level={"moscow_pressure": 1.0}, shift_level={"army_morale": 0.7}, weight={"moscow_pressure": 2.7},
     )
     p = direct_p(fitted, belarus, factor={"moscow_pressure": math.log(2.7) / math.log(1.8)},
                  set_level={"moscow_pressure": 1.0}, shift={"army_morale": 0.7})
+    r = whole.headline
     assert r.mean == pytest.approx(float(p.mean()), rel=1e-9)
-    assert r.attribution.sum() == pytest.approx(r.difference, abs=1e-12)
+    assert whole.attribution.sum() == pytest.approx(r.difference, abs=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -96,12 +101,14 @@ def test_belarus_levels_and_weight_together(fitted, belarus):
 )
 def test_second_case_weight_change_in_either_unit(harbour_fitted, harbour, indicator, new, factor):
     _, r = run(harbour_fitted, harbour, weight={indicator: new})
+    r = r.headline
     p = direct_p(harbour_fitted, harbour, factor={indicator: factor})
     assert r.mean == pytest.approx(float(p.mean()), rel=1e-9)
     assert r.median == pytest.approx(float(np.median(p)), rel=1e-9)
 
 
-def test_second_case_set_and_shift(harbour_fitted, harbour):
-    _, r = run(harbour_fitted, harbour, set_level={"mediation": 1.0}, shift_level={"strike_fund": -0.3})
+def test_second_case_set_and_shift(harbour_fitted, harbour, harbour_compiled):
+    _, r = run(harbour_fitted, harbour, harbour_compiled, set_level={"mediation": 1.0}, shift_level={"strike_fund": -0.3})
+    r = r.headline
     p = direct_p(harbour_fitted, harbour, set_level={"mediation": 1.0}, shift={"strike_fund": -0.3})
     assert r.mean == pytest.approx(float(p.mean()), rel=1e-9)

@@ -48,9 +48,14 @@ def world(belarus, monkeypatch):
         return fake(sum(SHIFT[r.indicator] for r in new))
 
     monkeypatch.setattr(fit, "sample", sample)
+    import forecast.analysis.evidence_value as ev
+    from forecast.model.draws import Draws
+
+    observed = []
+    monkeypatch.setattr(ev, "refit", lambda compiled, inputs, settings, ids: observed.append(compiled) or Draws.from_forecast(fake(0.0)))
     monkeypatch.setattr(fit, "compile_case", lambda case: f"compiled here for {case.id}")
     sign = np.array([i.sign for i in belarus.indicators], dtype=float)
-    return SimpleNamespace(result=fake(0.0), calls=calls, p=lambda shift: p_of(base + shift, weight, level, sign))
+    return SimpleNamespace(result=fake(0.0), calls=calls, observed=observed, p=lambda shift: p_of(base + shift, weight, level, sign))
 
 
 def test_two_refit_players_by_hand(belarus, world):
@@ -62,13 +67,16 @@ def test_two_refit_players_by_hand(belarus, world):
 
     report = run_scenarios(world.result, belarus, [sc], hdi_prob=0.5, progress=True)
     (r,) = report.results
+    assert r.one_sense and r.headline is r.intervention is r.observation  # readings only: one sense
+    r = r.headline
     assert r.path == "refit" and r.refits == 3
     assert sorted(c[3] for c in world.calls) == [["army_readiness"], ["army_readiness", "leader_willingness"], ["leader_willingness"]]
     assert all(c[0] == f"compiled here for {belarus.id}" and c[2] is True for c in world.calls)
     assert all(c[4] == [f"Hypothetical readings of scenario {sc.name}"] for c in world.calls)
     assert all(c[1] == fit.FitSettings(**FIT) for c in world.calls)  # the baseline's own settings
     assert r.mean == pytest.approx(v12) and r.difference == pytest.approx(v12 - v0)
-    assert r.attribution.tolist() == pytest.approx([((v1 - v0) + (v12 - v2)) / 2, ((v2 - v0) + (v12 - v1)) / 2])
+    (whole,) = report.results
+    assert whole.attribution.tolist() == pytest.approx([((v1 - v0) + (v12 - v2)) / 2, ((v2 - v0) + (v12 - v1)) / 2])
     full = np.sort(world.p(a + b))
     m = int(np.floor(0.5 * full.size))
     i = int(np.argmin(full[m:] - full[:-m]))
@@ -79,15 +87,15 @@ def test_two_refit_players_by_hand(belarus, world):
     assert report.baseline["probability"] == pytest.approx(v0) and report.baseline["hdi_prob"] == 0.5
     assert report.hdi_prob == 0.5 and report.case_id == belarus.id and report.question == belarus.spec.question.text
     assert report.baseline_p.tolist() == pytest.approx(world.p(0.0).tolist())
-    d = r.to_dict()
-    assert {k: d[k] for k in ("id", "name", "description", "path", "refits")} == {
-        "id": sc.id, "name": sc.name, "description": sc.description, "path": "refit", "refits": 3}
+    d = whole.to_dict()
+    assert {k: d[k] for k in ("id", "name", "description", "path", "refits", "sense", "one_sense")} == {
+        "id": sc.id, "name": sc.name, "description": sc.description, "path": "refit", "refits": 3, "sense": "observation", "one_sense": True}
     assert d["probability"] == pytest.approx(v12) and d["difference"] == pytest.approx(v12 - v0)
     assert d["band"] == r.band and d["band_warning"] == (r.warning or None) and "attribution_residual" in d
     assert [x["change"] for x in d["attribution"]] == [c.label for c in changes]
     assert [x["kind"] for x in d["attribution"]] == ["readings", "readings"]
     assert [x["indicator"] for x in d["attribution"]] == ["army_readiness", "leader_willingness"]
-    assert [x["difference"] for x in d["attribution"]] == pytest.approx(r.attribution.tolist())
+    assert [x["difference"] for x in d["attribution"]] == pytest.approx(whole.attribution.tolist())
 
 
 def test_given_settings_and_compiled_model_are_used(belarus, world):
@@ -99,7 +107,10 @@ def test_given_settings_and_compiled_model_are_used(belarus, world):
 
 def test_default_scenarios_are_the_case_file(belarus, world):
     report = run_scenarios(world.result, belarus)
-    assert [r.scenario.id for r in report.results] == [s.id for s in load_scenarios(belarus)]
+    found = load_scenarios(belarus)
+    assert [r.scenario.id for r in report.results] == [s.id for s in found]
+    # one observation refit per scenario with a level change, all on one model compiled on first need
+    assert world.observed == [f"compiled here for {belarus.id}"] * sum(bool(s.set_level or s.shift_level) for s in found)
 
 
 def test_settings_of_a_forecast_without_fit_settings_are_the_defaults():
@@ -113,10 +124,14 @@ def test_report_tables_and_plain_data(belarus, world):
     a, b = (SHIFT[c.indicator] * len(c.readings) for c in changes)
     v0, v12 = world.p(0.0).mean(), world.p(a + b).mean()
     report = run_scenarios(world.result, belarus, [sc], hdi_prob=0.8)
-    (r,) = report.results
+    (whole,) = report.results
+    r = whole.headline
     t = report.table()
     assert t.index.tolist() == ["baseline", "units_forming"]
-    assert list(t.columns) == ["name", "path", "refits", "mean", "median", "hdi_low", "hdi_high", "hdi_prob", "words", "difference"]
+    assert list(t.columns) == ["name", "sense", "path", "refits", "mean", "median", "hdi_low", "hdi_high", "hdi_prob", "words", "difference",
+                               "mean_intervention", "mean_observation", "difference_intervention", "difference_observation", "one_sense"]
+    assert t.loc["units_forming", ["mean_intervention", "mean_observation"]].tolist() == pytest.approx([v12, v12])
+    assert t.loc["units_forming", ["difference_intervention", "difference_observation"]].tolist() == pytest.approx([v12 - v0] * 2)
     assert t.loc["baseline", ["name", "path", "refits", "words"]].tolist() == [
         "Baseline (the case as it stands)", "posterior", 0, report.baseline["words"]]
     assert t.loc["baseline", ["mean", "median", "hdi_low", "hdi_high", "hdi_prob", "difference"]].tolist() == pytest.approx([
@@ -133,6 +148,7 @@ def test_report_tables_and_plain_data(belarus, world):
     assert list(run_scenarios(world.result, belarus, []).attribution().columns) == list(att.columns)
     d = report.to_dict()
     assert (d["case"], d["question"], d["baseline"]) == (belarus.id, belarus.spec.question.text, report.baseline)
-    assert d["attribution_method"] == ("exact Shapley values over each scenario's changes, on the posterior mean of P "
-                                       "(they add up to the difference)")
-    assert [s["id"] for s in d["scenarios"]] == ["units_forming"] and d["scenarios"][0] == r.to_dict()
+    assert d["attribution_method"] == ("exact Shapley values over each scenario's changes, on the posterior mean of P in the "
+                                       "intervention sense (they add up to its difference)")
+    assert set(d["senses"]) == {"observation", "intervention"}
+    assert [s["id"] for s in d["scenarios"]] == ["units_forming"] and d["scenarios"][0] == whole.to_dict()

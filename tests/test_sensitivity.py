@@ -123,7 +123,7 @@ def test_tipping_none_within_the_scale_for_a_weak_indicator(belarus):
 def test_belarus_sensitivity_with_prior_check(belarus, fitted):
     from forecast.analysis.sensitivity import THRESHOLD, analyse
 
-    sens = analyse(fitted, belarus)
+    sens = analyse(fitted, belarus, max_readings=4)
     for _, row in sens.tornado.iterrows():
         assert (row["p_high"] >= row["p_low"]) == (row["direction"] == "raises") or row["swing"] == 0
     prior = sens.prior
@@ -139,6 +139,23 @@ def test_belarus_sensitivity_with_prior_check(belarus, fitted):
 
 @pytest.mark.slow
 def test_cli_sensitivity_json(belarus, cli_json):
+    data = cli_json("sensitivity", belarus.root, "--no-prior", "--max-readings", "6", "--grade", "C3")
+    assert {"indicators", "prior_sensitivity", "range", "run_dir", "tipping_points_kind", "evidence_tipping_method"} <= set(data)
+    assert data["prior_sensitivity"] is None
+    for ind in data["indicators"]:
+        assert {"id", "direction", "p_low", "p_high", "tipping_points", "evidence_tipping_points", "value_of_information"} <= set(ind)
+        assert set(ind["tipping_points"]) == set(ind["evidence_tipping_points"]) == {"up", "down"}
+        for way, tip in ind["evidence_tipping_points"].items():
+            assert tip["grade"] == "C3" and (tip["readings"] is None or 1 <= tip["readings"] <= 6)
+            assert tip["text"].startswith(("not within 6", "none: already")) if tip["readings"] is None else " C3 reading" in tip["text"]
+        assert 0 <= ind["value_of_information"]["chance_cross"] <= 1 and ind["value_of_information"]["grade"] == "C3"
+    run = Path(data["run_dir"])
+    for stem in ("tornado", "tipping_points", "evidence_tipping", "value_of_information"):
+        assert all((run / f"{stem}.{ext}").exists() for ext in ("png", "svg", "pdf", "csv"))
+
+
+@pytest.mark.slow
+def test_cli_sensitivity_json_with_the_prior_check(belarus, cli_json):
     data = cli_json("sensitivity", belarus.root)
     assert {"indicators", "prior_sensitivity", "range", "run_dir"} <= set(data)
     for ind in data["indicators"]:
@@ -147,5 +164,17 @@ def test_cli_sensitivity_json(belarus, cli_json):
         assert (ind["p_high"] >= ind["p_low"]) == (ind["direction"] == "raises") or ind["p_high"] == ind["p_low"]
     assert data["prior_sensitivity"]["verdict"]
     run = Path(data["run_dir"])
-    for stem in ("tornado", "tipping_points", "prior_sensitivity"):
+    for stem in ("tornado", "tipping_points", "evidence_tipping", "value_of_information", "prior_sensitivity"):
         assert all((run / f"{stem}.{ext}").exists() for ext in ("png", "svg", "pdf", "csv"))
+
+
+def test_cli_sensitivity_bad_grade_exits_2_before_fitting(belarus, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    import forecast.model.fit
+    from forecast.cli import app
+
+    monkeypatch.setattr(forecast.model.fit, "compile_case", lambda case: pytest.fail("compiled before the grade was checked"))
+    res = CliRunner().invoke(app, ["sensitivity", str(belarus.root), "--grade", "Z9", "--out", str(tmp_path / "runs")])
+    assert res.exit_code == 2 and "unknown grade 'Z9'" in res.stderr
+    assert not (tmp_path / "runs").exists()

@@ -48,7 +48,7 @@ def test_tipping_points_from_the_top_band():
     up_level, down_level = level_for(0.95, base, 1), level_for(0.95, base, -1)  # 0.140 and 0.860
     assert t.loc["up", "level_down"] == pytest.approx(up_level, abs=1e-5)
     assert t.loc["down", "level_down"] == pytest.approx(down_level, abs=1e-5)
-    assert t.loc["up", "down_text"] == f"very likely: 80–95 % at level {up_level:.2f} (now 0.50)"
+    assert t.loc["up", "down_text"] == f"very likely: 80–95 % at latent level {up_level:.2f} (now 0.50)"
     assert math.isnan(t.loc["weak", "level_down"]) and t.loc["weak", "down_text"] == "none within the scale"
 
 
@@ -102,7 +102,7 @@ def test_analyse_without_the_prior_check_in_plain_data():
     base = logit(0.975)
     result = fake_result(base)
     result.config, result.question = {"case": {"id": "toy"}}, "Will it?"
-    s = analyse(result, case="unused without the prior check", range="scale", prior=False)
+    s = analyse(result, None, range="scale", prior=False)
     assert s.prior is None and s.case_id == "toy" and s.question == "Will it?"
     assert s.baseline["probability"] == pytest.approx(0.975) and s.baseline["hdi_low"] == pytest.approx(0.975)
     d = s.to_dict()
@@ -113,10 +113,14 @@ def test_analyse_without_the_prior_check_in_plain_data():
         "name": "Raiser", "direction": "raises", "range": "whole scale 0–1", "level_low": 0.0, "level_high": 1.0}
     assert (up["level_mean"], up["p_low"], up["p_high"], up["swing"]) == pytest.approx(
         (0.5, expit(base - 1), expit(base + 1), expit(base + 1) - expit(base - 1)))
-    assert up["tipping_points"]["up"] == {"band": None, "edge": None, "level": None, "text": "none: already in the top band"}
+    assert up["tipping_points"]["up"] == {"band": None, "edge": None, "level": None, "text": "none: already in the top band",
+                                          "kind": "intervention on the latent level"}
+    assert d["tipping_points_kind"] == "intervention on the latent level"
+    assert s.evidence_tipping is None and s.value is None and "evidence_tipping_points" not in up
+    assert d["evidence_tipping_method"] is None and d["value_of_information_method"] is None
     down = up["tipping_points"]["down"]
     assert (down["band"], down["edge"]) == ("very likely", 0.95) and isinstance(down["edge"], float)
-    assert down["level"] == pytest.approx(level_for(0.95, base, 1), abs=1e-5) and down["text"].startswith("very likely: 80–95 % at level")
+    assert down["level"] == pytest.approx(level_for(0.95, base, 1), abs=1e-5) and down["text"].startswith("very likely: 80–95 % at latent level")
     weak = {i["id"]: i for i in d["indicators"]}["weak"]["tipping_points"]["down"]
     assert weak["level"] is None and weak["text"] == "none within the scale"
     assert analyse(result, prior=False).to_dict()["range"] == "posterior 5–95 %"
@@ -145,11 +149,21 @@ def test_analyse_runs_the_prior_check_only_with_a_case(monkeypatch):
     calls = []
     check = SimpleNamespace(to_dict=lambda: {"verdict": "stand-in"})
     monkeypatch.setattr(sensitivity, "prior_sensitivity", lambda result, case: calls.append((result, case)) or check)
+    import forecast.analysis.evidence_value as ev
+
+    asked = []
+    monkeypatch.setattr(ev, "evidence_tipping", lambda draws, case, **kw: asked.append(("tipping", case, kw)))
+    monkeypatch.setattr(ev, "value_of_information", lambda draws, case, **kw: asked.append(("value", case, kw)))
     result = fake_result(logit(0.3))
     result.config, result.question = {"case": {"id": "toy"}}, "Will it?"
     s = analyse(result, "the case")
     assert calls == [(result, "the case")] and s.prior is check and s.to_dict()["prior_sensitivity"] == {"verdict": "stand-in"}
     assert analyse(result).prior is None and analyse(result, "the case", prior=False).prior is None and len(calls) == 1
+    # the evidence-terms analyses run with a case only, with the defaults B2 and 20 readings
+    assert [(a[0], a[1]) for a in asked] == [("tipping", "the case"), ("value", "the case")] * 2
+    assert asked[0][2]["grade"] == "B2" and asked[0][2]["max_readings"] == 20 and asked[0][2]["compiled"] is None
+    skipped = analyse(result, "the case", prior=False, evidence=False)
+    assert len(asked) == 4 and skipped.evidence_tipping is None and skipped.value is None
     one = sensitivity.Sensitivity(tornado=s.tornado.iloc[:1], tipping=s.tipping)
     assert one.to_dict()["range"] == "posterior 5–95 %" and len(one.to_dict()["indicators"]) == 1
     assert sensitivity.Sensitivity(tornado=s.tornado.iloc[:0], tipping=s.tipping).to_dict()["range"] is None

@@ -107,3 +107,9 @@ def test_without_an_informative_prior_the_largest_is_named():
     comps = components(("base_class", 0.01, False), ("weight[gap]", 0.04, False))
     assert verdict(summary(0.01, 0.2, parts=READINGS), comps).endswith(
         " No prior moves it above the threshold on its own (the largest: the weight of gap, 0.04).")
+
+
+def test_the_base_rates_free_variable_is_named_as_the_base_rate():
+    from forecast.analysis.sensitivity import _prior_name
+
+    assert _prior_name("base_class") == _prior_name("base") == "the base rate"

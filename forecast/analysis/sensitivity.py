@@ -1,5 +1,6 @@
 """Sensitivity: which indicator matters most (tornado), what would move the judgment across a band
-(tipping points), and which priors drive the result (power-scaling).
+(tipping points, as an intervention on the latent level and counted in new readings), what one more
+reading is worth, and which priors drive the result (power-scaling).
 
 All three use the posterior draws ``base^(s)``, ``weight_k^(s)``, ``level_k^(s)`` of a fitted case,
 evaluated under edits by the draws core (:func:`forecast.model.draws.evaluate`). Holding every other indicator at its posterior draws
@@ -18,11 +19,14 @@ scale ``[0, 1]``. The bar runs from ``f_k(low)`` to ``f_k(high)``; the swing is
 ``|f_k(high) - f_k(low)|`` and bars are sorted by it. By monotonicity, ``f_k(high) >= f_k(low)``
 exactly when the indicator raises the chance.
 
-Tipping points. With ``b`` the ICD 203 band of the baseline mean P and ``[e_lo, e_hi)`` its range,
+Tipping points, as an intervention on the latent level. With ``b`` the ICD 203 band of the baseline mean P and ``[e_lo, e_hi)`` its range,
 the level that tips the forecast up is the root of ``f_k(L) = e_hi`` in [0, 1] and down the root of
 ``f_k(L) = e_lo``; a root is found by bisection on the monotone ``f_k`` (to 1e-6 in L), and when
 ``f_k`` does not reach the edge anywhere in [0, 1] the answer is "none within the scale". A
-probability on an edge belongs to the higher band (:mod:`forecast.model.words`).
+probability on an edge belongs to the higher band (:mod:`forecast.model.words`). These levels are
+interventions ("if the level were L"), in latent-level units; the same question in evidence an analyst
+could look for (how many new readings of a grade) and the value of one more reading are in
+:mod:`forecast.analysis.evidence_value`, and :func:`analyse` reports both.
 
 Prior sensitivity. Power-scaling (Kallioinen et al. 2024, ArviZ ``psense``): the prior (or the
 likelihood) is raised to a power ``alpha`` near 1 and the posterior is re-weighted by Pareto-smoothed
@@ -48,6 +52,9 @@ THRESHOLD = 0.05
 """ArviZ's power-scaling threshold: sensitivities at or above it are worth a look."""
 
 RangeKind = Literal["posterior", "scale"]
+
+BASE_NAMES = ("base", "base_class")
+"""The base rate's names: ``base`` (log-odds at neutral levels) and ``base_class``, the free variable its prior is on."""
 
 
 def level_curve(draws: Draws, indicator: str, levels) -> np.ndarray:
@@ -103,7 +110,8 @@ def _bisect(f, target: float, increasing: bool, tol: float = 1e-6) -> float:
 
 
 def tipping_points(result) -> pd.DataFrame:
-    """For each indicator, the level at which the mean P crosses into the next band up and down.
+    """For each indicator, the level at which the mean P crosses into the next band up and down
+    (an intervention on the latent level: every draw's level set to it).
 
     Returns
     -------
@@ -143,7 +151,7 @@ def tipping_points(result) -> pd.DataFrame:
             elif np.isnan(level):
                 row[f"{way}_text"] = "none within the scale"
             else:
-                row[f"{way}_text"] = f"{band_label(target_band)} at level {level:.2f} (now {row['level_mean']:.2f})"
+                row[f"{way}_text"] = f"{band_label(target_band)} at latent level {level:.2f} (now {row['level_mean']:.2f})"
         rows.append(row)
     return pd.DataFrame(rows).set_index("indicator")
 
@@ -294,7 +302,7 @@ def verdict(summary: pd.DataFrame, components: pd.DataFrame) -> str:
             groups.setdefault(str(i).split("[")[0], []).append(i)
         plural = {"weight": "weights", "level": "levels"}
         described = [f"{len(v)} of the {sum(str(j).split('[')[0] == name for j in rows.index)} {plural.get(name, name)}" if "[" in str(v[0])
-                     else ("the base rate" if name == "base" else name) for name, v in groups.items()]
+                     else ("the base rate" if name in BASE_NAMES else name) for name, v in groups.items()]
         head += (f" The data barely inform {', '.join(described)}: those rest on the analyst's statements alone. "
                  + _advice(set(groups), parts))
     return head
@@ -307,6 +315,7 @@ def _and(items) -> str:
 
 def _advice(groups: set, parts: list) -> str:
     """What evidence would inform the weakly informed parameter groups, given the parts the case has."""
+    groups = {"base" if g in BASE_NAMES else g for g in groups}
     known = bool(parts)
     has_refs, has_judgments = "reference outcomes" in parts, "judgments" in parts
     helps = []
@@ -330,7 +339,7 @@ def _advice(groups: set, parts: list) -> str:
 def _prior_name(label: str) -> str:
     if label.endswith(" (all)"):
         return {"weight": "the weights together", "level": "the level priors together"}.get(label[:-6], label)
-    if label in ("base", "base_class"):
+    if label in BASE_NAMES:
         return "the base rate"
     if label.startswith("weight["):
         return f"the weight of {label[7:-1]}"
@@ -339,9 +348,17 @@ def _prior_name(label: str) -> str:
     return label
 
 
+LATENT = "intervention on the latent level"
+"""What the level tipping points are: the level set in every posterior draw, in latent-level units."""
+
+
 @dataclass
 class Sensitivity:
-    """Tornado, tipping points and (optionally) prior sensitivity of one fitted case."""
+    """Tornado, tipping points (latent level; in readings), value of information and prior sensitivity of one fitted case.
+
+    ``evidence_tipping`` (:func:`forecast.analysis.evidence_value.evidence_tipping`) and ``value``
+    (:func:`forecast.analysis.evidence_value.value_of_information`) are ``None`` when computed without a case.
+    """
 
     tornado: pd.DataFrame
     tipping: pd.DataFrame
@@ -349,6 +366,8 @@ class Sensitivity:
     baseline: dict[str, Any] = field(default_factory=dict)
     case_id: str = ""
     question: str = ""
+    evidence_tipping: pd.DataFrame | None = None
+    value: pd.DataFrame | None = None
 
     def to_dict(self) -> dict[str, Any]:
         indicators = []
@@ -360,27 +379,70 @@ class Sensitivity:
                 "p_low": row["p_low"], "p_high": row["p_high"], "swing": row["swing"],
                 "tipping_points": {
                     way: {"band": tip[f"{way}_band"], "edge": _nan_none(tip[f"{way}_edge"]),
-                          "level": _nan_none(tip[f"level_{way}"]), "text": tip[f"{way}_text"]}
+                          "level": _nan_none(tip[f"level_{way}"]), "text": tip[f"{way}_text"], "kind": LATENT}
                     for way in ("up", "down")
                 },
+                **self._evidence(k),
             })
         return {
             "case": self.case_id,
             "question": self.question,
             "baseline": self.baseline,
             "range": self.tornado["range"].iloc[0] if len(self.tornado) else None,
+            "tipping_points_kind": LATENT,
+            "evidence_tipping_method": None if self.evidence_tipping is None else (
+                "New readings of one indicator from independent sources at the forecast date, each with sd "
+                f"{float(self.evidence_tipping['reading_sd'].iloc[0]):.2f} (log-odds); the posterior reweighted by their "
+                "likelihood (PSIS, k-hat checked) or refitted when reweighting is not trusted"),
+            "value_of_information_method": None if self.value is None else (
+                f"Preposterior: {int(self.value['simulated'].iloc[0])} readings simulated per indicator from the posterior "
+                "predictive, the posterior reweighted by each; the share whose mean P changes band"),
             "indicators": indicators,
             "prior_sensitivity": self.prior.to_dict() if self.prior else None,
         }
+
+    def _evidence(self, k: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.evidence_tipping is not None:
+            rows = self.evidence_tipping[self.evidence_tipping["indicator"] == k].set_index("way")
+            out["evidence_tipping_points"] = {
+                way: {"band": None if pd.isna(r["target_band"]) else r["target_band"], "readings": None if pd.isna(r["readings"]) else int(r["readings"]),
+                      "reading_level": float(r["reading_level"]), "grade": r["grade"], "p": _nan_none(float(r["p"])),
+                      "khat": _nan_none(float(r["khat"])), "path": r["path"], "refits": int(r["refits"]), "text": r["text"]}
+                for way, r in rows.iterrows()
+            }
+        if self.value is not None:
+            v = self.value.loc[k]
+            out["value_of_information"] = {name: float(v[name]) for name in
+                                           ("chance_cross", "chance_up", "chance_down", "expected_abs_change", "min_ess")}
+            out["value_of_information"]["grade"] = v["grade"]
+        return out
 
 
 def _nan_none(x):
     return None if x is None or (isinstance(x, float) and np.isnan(x)) else float(x)
 
 
-def analyse(result, case=None, *, range: RangeKind = "posterior", prior: bool = True) -> Sensitivity:
-    """Tornado, tipping points and, with ``prior=True`` and a ``case``, the prior-sensitivity check."""
+def analyse(result, case=None, *, range: RangeKind = "posterior", prior: bool = True, evidence: bool = True, compiled=None,
+            settings=None, grade: str | None = None, max_readings: int | None = None, seed: int = 0) -> Sensitivity:
+    """Tornado and latent-level tipping points; with a ``case`` also (``evidence=True``) the tipping
+    points counted in new readings and the value of information
+    (:mod:`forecast.analysis.evidence_value`) and (``prior=True``) the prior-sensitivity check.
+
+    ``compiled`` and ``settings`` serve the refits of the reading counts when reweighting is not
+    trusted (without ``compiled`` such counts are left open); ``grade`` (default B2) and
+    ``max_readings`` (default 20) describe the hypothetical readings; ``seed`` seeds the simulated ones.
+    """
+    from forecast.analysis import evidence_value as ev
+
     draws = Draws.from_forecast(result)
+    names = [i["name"] for i in result.indicators]
+    grade = grade or ev.DEFAULT_GRADE
+    tipping_in_readings = value = None
+    if case is not None and evidence:
+        tipping_in_readings = ev.evidence_tipping(draws, case, compiled=compiled, settings=settings, names=names, grade=grade,
+                                                  max_readings=max_readings or ev.MAX_READINGS)
+        value = ev.value_of_information(draws, case, names=names, grade=grade, seed=seed)
     return Sensitivity(
         tornado=tornado(result, range=range),
         tipping=tipping_points(result),
@@ -388,4 +450,6 @@ def analyse(result, case=None, *, range: RangeKind = "posterior", prior: bool = 
         baseline=plain_summary(summarise(draws.p())),
         case_id=result.config["case"]["id"],
         question=result.question,
+        evidence_tipping=tipping_in_readings,
+        value=value,
     )

@@ -8,7 +8,7 @@ It compiles the case's model once and fits the baseline once, then serves all th
 
     wi = WhatIf(fc.load_case("data/belarus"), fc.FitSettings(seed=1))
     wi.scenarios().table()          # forecast.scenarios: P, interval, words, difference, path
-    wi.sensitivity().tornado        # forecast.sensitivity: tornado, tipping points, prior check
+    wi.sensitivity().tornado        # forecast.sensitivity: tornado, tipping points, value of information, prior check
     wi.timeline().table             # forecast.timeline: P as of each evidence date
 
 :mod:`forecast.output.summaries` writes each analysis into a run folder.
@@ -66,21 +66,25 @@ class WhatIf:
             self._baseline = sample(self.compiled, self.case, self.settings, progress=self.progress)
         return self._baseline
 
-    def scenarios(self, scenarios=None, *, path=None, hdi_prob: float = DEFAULT_HDI_PROB):
-        """Evaluate ``scenarios`` (default: the case's ``scenarios.toml``, or ``path``). See :mod:`forecast.analysis.scenarios`."""
+    def scenarios(self, scenarios=None, *, path=None, sense=None, hdi_prob: float = DEFAULT_HDI_PROB):
+        """Evaluate ``scenarios`` (default: the case's ``scenarios.toml``, or ``path``) in both senses,
+        ``sense`` (default: each scenario's own) in the headline. See :mod:`forecast.analysis.scenarios`."""
         from forecast.case.scenarios import load_scenarios
         from forecast.analysis.scenarios import run_scenarios
 
         if scenarios is None:
             scenarios = load_scenarios(self.case, path)
-        return run_scenarios(self.baseline, self.case, scenarios, compiled=self.compiled if _needs_refit(scenarios) else self._compiled,
-                             settings=self.settings, hdi_prob=hdi_prob, progress=self.progress)
+        return run_scenarios(self.baseline, self.case, scenarios, compiled=self.compiled, settings=self.settings, sense=sense,
+                             hdi_prob=hdi_prob, progress=self.progress)
 
-    def sensitivity(self, *, range: str = "posterior", prior: bool = True):
-        """Tornado, tipping points and prior sensitivity. See :mod:`forecast.analysis.sensitivity`."""
+    def sensitivity(self, *, range: str = "posterior", prior: bool = True, evidence: bool = True, grade: str | None = None,
+                    max_readings: int | None = None):
+        """Tornado, tipping points (latent level and in readings), value of information and prior sensitivity.
+        See :mod:`forecast.analysis.sensitivity`."""
         from forecast.analysis.sensitivity import analyse
 
-        return analyse(self.baseline, self.case, range=range, prior=prior)
+        return analyse(self.baseline, self.case, range=range, prior=prior, evidence=evidence, compiled=self.compiled, settings=self.settings,
+                       grade=grade, max_readings=max_readings, seed=self.settings.seed)
 
     def timeline(self, *, dates=None, hdi_prob: float = DEFAULT_HDI_PROB):
         """P(event) as of each evidence date. See :mod:`forecast.analysis.timeline`."""
@@ -88,6 +92,3 @@ class WhatIf:
 
         return timeline(self.case, self.settings, compiled=self.compiled, dates=dates, hdi_prob=hdi_prob, progress=self.progress)
 
-
-def _needs_refit(scenarios) -> bool:
-    return any(sc.readings or (sc.refit and sc.weight) for sc in scenarios)

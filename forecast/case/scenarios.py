@@ -10,6 +10,10 @@ the attribution (:mod:`forecast.analysis.scenarios`):
   ``w'_lo / w_lo`` (both in log-odds), which keeps the posterior's relative uncertainty;
 - ``readings``: hypothetical readings of indicator k (all of one indicator's new readings are one
   player). They change what the model learns from, so they need a refit.
+
+A scenario that sets or shifts a level is read in one of two senses (``sense``), and both are
+computed: an *observation*, "if we learned that the level is L" (the default), or an
+*intervention*, "if the level were set to L" (:mod:`forecast.analysis.scenarios`).
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ MAX_CHANGES = 12
 """Changes per scenario above which exact Shapley enumeration (2^n coalitions) is refused."""
 
 Level = float | str
+
+Sense = Literal["observation", "intervention"]
+"""How a scenario's level changes are read: learned (conditioned on) or imposed (set in every draw)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -62,6 +69,7 @@ class Scenario(Strict):
     weight: dict[IndicatorId, Annotated[float, Field(gt=0.0)]] = {}
     readings: list[HypotheticalReading] = []
     refit: bool = False
+    sense: Sense = "observation"
 
     @model_validator(mode="after")
     def _has_changes(self) -> Scenario:
@@ -285,5 +293,5 @@ def _scenario_fix(err) -> str | None:
     if err["type"] == "value_error" and "must change something" in err["msg"]:
         return "add at least one change under the scenario (see docs/case-format.md, scenarios.toml)"
     if err["type"] == "extra_forbidden":
-        return "remove this field or correct its spelling; a scenario allows id, name, description, set_level, shift_level, weight, readings and refit"
+        return "remove this field or correct its spelling; a scenario allows id, name, description, set_level, shift_level, weight, readings, refit and sense"
     return None

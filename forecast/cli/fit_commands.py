@@ -18,6 +18,13 @@ from forecast.cli.fitting import FitRun, fitting_command
 from forecast.errors import ForecastError
 
 
+class SenseKind(str, Enum):
+    """How a scenario's level changes are read."""
+
+    observation = "observation"
+    intervention = "intervention"
+
+
 class RangeKind(str, Enum):
     """The range each level sweeps in the tornado."""
 
@@ -39,8 +46,12 @@ def run(run: FitRun):
 def scenarios(
     run: FitRun,
     scenarios_file: Annotated[Path | None, typer.Option("--scenarios", help="A scenarios file (default: CASE_DIR/scenarios.toml).", show_default=False)] = None,
+    sense: Annotated[SenseKind | None, typer.Option("--sense", help="Headline sense of every scenario's levels: 'observation' "
+                                                    "(if we learned the level) or 'intervention' (if it were set). Default: each "
+                                                    "scenario's own (observation unless it says otherwise). Both are always reported.",
+                                                    show_default=False)] = None,
 ):
-    """Evaluate the case's what-if scenarios: probability, interval, words, difference and what caused it."""
+    """Evaluate the case's what-if scenarios in both senses: probability, interval, words, difference and what caused it."""
     from forecast.case.scenarios import load_scenarios
     from forecast.output.summaries import write_scenarios
 
@@ -49,8 +60,8 @@ def scenarios(
         where = scenarios_file or run.case.root / "scenarios.toml"
         raise ForecastError(f"no scenarios: {where} does not exist or holds none; write one as described in docs/scenarios.md")
     wi = run.whatif
-    with run.status(f"Evaluating {len(found)} scenarios (refitting those with hypothetical readings)..."):
-        report = wi.scenarios(found)
+    with run.status(f"Evaluating {len(found)} scenarios (refitting those with levels to observe or hypothetical readings)..."):
+        report = wi.scenarios(found, sense=sense.value if sense else None)
         return write_scenarios(report, run.folder, wi.baseline)
 
 
@@ -59,13 +70,18 @@ def sensitivity(
     run: FitRun,
     range_kind: Annotated[RangeKind, typer.Option("--range", help="Tornado range: each level's posterior 5-95 % ('posterior') or 0 to 1 ('scale').")] = RangeKind.posterior,
     no_prior: Annotated[bool, typer.Option("--no-prior", help="Skip the power-scaling prior-sensitivity check.")] = False,
+    grade: Annotated[str, typer.Option("--grade", help="Grade of the hypothetical new readings (tipping counts, value of information).")] = "B2",
+    max_readings: Annotated[int, typer.Option("--max-readings", help="Most new readings a tipping count tries.", min=1)] = 20,
 ):
-    """Tornado, tipping points (what would move the forecast across a band) and prior sensitivity."""
+    """Tornado, tipping points (latent level and new readings), value of one more reading, and prior sensitivity."""
+    from forecast.analysis.evidence_value import new_reading_sd
     from forecast.output.summaries import write_sensitivity
 
+    new_reading_sd(run.case.spec.model, grade)  # a bad grade stops here, before anything is compiled
     wi = run.whatif
-    with run.status("Tornado, tipping points" + ("" if no_prior else " and power-scaling prior sensitivity") + "..."):
-        sens = wi.sensitivity(range=range_kind.value, prior=not no_prior)
+    with run.status("Tornado, tipping points (latent level and in readings), value of information"
+                    + ("" if no_prior else " and power-scaling prior sensitivity") + "..."):
+        sens = wi.sensitivity(range=range_kind.value, prior=not no_prior, grade=grade, max_readings=max_readings)
         return write_sensitivity(sens, wi.baseline, run.folder)
 
 

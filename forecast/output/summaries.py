@@ -13,7 +13,8 @@ writer             files
                    ``checks_readings.*``, ``checks_outcomes.*`` (with reference cases), ``loo.csv``
 write_compare      ``compare.csv``
 write_scenarios    ``forecast.nc``, ``scenarios.*``, ``attribution.*``
-write_sensitivity  ``tornado.*``, ``tipping_points.*``, ``prior_sensitivity.*``, ``psense_summary.csv``
+write_sensitivity  ``tornado.*``, ``tipping_points.*``, ``evidence_tipping.*``, ``value_of_information.*``,
+                   ``prior_sensitivity.*``, ``psense_summary.csv``
 write_timeline     ``timeline.*``
 write_scores       ``scores.*``
 write_backtest     ``calibration.*``, ``differences.*``, ``weights.*``, ``backtest.csv``
@@ -216,24 +217,39 @@ def write_scenarios(report, folder, baseline=None) -> Written:
     b = summary["baseline"]
     lines = [f"# Scenarios: {report.question}", "",
              f"Baseline: **{b['probability']:.1%}** ({b['words']}), {_hdi(report.hdi_prob)} {b['hdi_low']:.1%}–{b['hdi_high']:.1%}.", "",
-             f"| scenario | P | {_hdi(report.hdi_prob)} | words | difference | path |", "|---|---|---|---|---|---|"]
+             "Each scenario that sets or shifts a level is computed in two senses: **by observation** (\"if we learned that "
+             "the level is L\": the case refitted with the level observed) and **by intervention** (\"if the level were set "
+             "to L\": the level replaced in every posterior draw). The headline columns use the scenario's sense.", "",
+             f"| scenario | sense | P | {_hdi(report.hdi_prob)} | words | difference | by observation | by intervention |",
+             "|---|---|---|---|---|---|---|---|"]
     for s in summary["scenarios"]:
-        lines.append(f"| {s['name']} | {s['probability']:.1%} | {s['hdi_low']:.1%}–{s['hdi_high']:.1%} | {s['words']} | "
-                     f"{s['difference'] * 100:+.1f} pts | {s['path']} |")
-    lines += ["", "Attribution (exact Shapley values; they add up to each difference):", ""]
+        obs, itv = s["observation"], s["intervention"]
+        sense = "one sense" if s["one_sense"] else s["sense"]
+        lines.append(f"| {s['name']} | {sense} | {s['probability']:.1%} | {s['hdi_low']:.1%}–{s['hdi_high']:.1%} | {s['words']} | "
+                     f"{s['difference'] * 100:+.1f} pts | {obs['probability']:.1%} ({obs['difference'] * 100:+.1f}) | "
+                     f"{itv['probability']:.1%} ({itv['difference'] * 100:+.1f}) |")
+    if any(s["one_sense"] for s in summary["scenarios"]):
+        lines += ["", "One sense: weight changes and hypothetical readings mean the same in both senses."]
+    lines += ["", "Attribution of the intervention's difference (exact Shapley values; they add up to it):", ""]
     for s in summary["scenarios"]:
-        lines.append(f"- **{s['name']}** ({s['difference'] * 100:+.1f} pts): "
+        lines.append(f"- **{s['name']}** ({s['intervention']['difference'] * 100:+.1f} pts): "
                      + "; ".join(f"{a['change']} {a['difference'] * 100:+.1f}" for a in s["attribution"]))
     return summary, "\n".join(lines) + "\n"
 
 
 def write_sensitivity(sens, result, folder) -> Written:
-    """``forecast sensitivity``: charts ``tornado``, ``tipping_points``, ``prior_sensitivity`` (+ CSVs)."""
+    """``forecast sensitivity``: charts ``tornado``, ``tipping_points``, ``evidence_tipping``, ``value_of_information``,
+    ``prior_sensitivity`` (+ CSVs; the last three when computed)."""
+    from forecast.output.charts import new_evidence as ne
     from forecast.output.charts import whatif as wc
 
     folder = Path(folder)
     items = [("tornado", wc.plot_tornado(sens), wc.tornado_data(sens)),
              ("tipping_points", wc.plot_tipping_points(sens, result), wc.tipping_data(sens, result))]
+    if sens.evidence_tipping is not None:
+        items.append(("evidence_tipping", ne.plot_evidence_tipping(sens), ne.evidence_tipping_data(sens)))
+    if sens.value is not None:
+        items.append(("value_of_information", ne.plot_value_of_information(sens), ne.value_of_information_data(sens)))
     if sens.prior is not None:
         items.append(("prior_sensitivity", wc.plot_prior_sensitivity(sens), wc.prior_sensitivity_data(sens)))
         sens.prior.summary.to_csv(folder / "psense_summary.csv")
@@ -246,9 +262,19 @@ def write_sensitivity(sens, result, folder) -> Written:
              "| indicator | direction | levels | P low | P high | swing |", "|---|---|---|---|---|---|"]
     lines += [f"| {i['name']} | {i['direction']} | {i['level_low']:.2f}–{i['level_high']:.2f} | {i['p_low']:.1%} | {i['p_high']:.1%} | "
               f"{i['swing'] * 100:.1f} pts |" for i in summary["indicators"]]
-    lines += ["", "## Tipping points (what would move the forecast across a band)", ""]
+    lines += ["", "## Tipping points: an intervention on the latent level", "",
+              "The level at which, set in every posterior draw, each indicator alone would move the forecast across a band:", ""]
     lines += [f"- **{i['name']}**: up: {i['tipping_points']['up']['text']}; down: {i['tipping_points']['down']['text']}"
               for i in summary["indicators"]]
+    if sens.evidence_tipping is not None:
+        lines += ["", "## Tipping points in evidence: how many new readings would move it", "", summary["evidence_tipping_method"] + ".", ""]
+        lines += [f"- **{i['name']}**: up: {i['evidence_tipping_points']['up']['text']}; down: {i['evidence_tipping_points']['down']['text']}"
+                  for i in summary["indicators"]]
+    if sens.value is not None:
+        lines += ["", "## Value of information: one more reading", "", summary["value_of_information_method"] + ".", "",
+                  "| indicator | chance it moves the band | up | down | expected change of P |", "|---|---|---|---|---|"]
+        lines += [f"| {r['name']} | {r['chance_cross']:.0%} | {r['chance_up']:.0%} | {r['chance_down']:.0%} | "
+                  f"{r['expected_abs_change'] * 100:.1f} pts |" for _, r in sens.value.iterrows()]
     if sens.prior is not None:
         lines += ["", "## Prior sensitivity (power-scaling)", "", sens.prior.verdict]
     return summary, "\n".join(lines) + "\n"

@@ -22,7 +22,8 @@ from forecast.output.style import (
 )
 
 GRID = 201
-PATH_WORDS = {"posterior": "the case as it stands", "input-only": "on the posterior", "refit": "refitted with new readings"}
+PATH_WORDS = {"posterior": "the case as it stands", "input-only": "on the posterior", "refit": "refitted with new readings",
+              "conditioned": "by observation"}
 """How each scenario was computed, in plain words (keys: the analysis's ``path``)."""
 
 
@@ -34,9 +35,15 @@ def _wrap(text: str, width: int) -> str:
 
 
 def scenarios_data(report) -> pd.DataFrame:
-    """The numbers behind :func:`plot_scenarios`: one row per scenario, baseline first, with ``how`` in words."""
+    """The numbers behind :func:`plot_scenarios`: one row per scenario, baseline first, with ``how`` in words.
+
+    ``mean`` and its HDI are in the scenario's headline ``sense``; ``mean_other`` is the mean in the
+    other sense (equal to ``mean`` for a scenario with one sense only).
+    """
     table = report.table().reset_index()
     table["how"] = table["path"].map(PATH_WORDS).fillna(table["path"])
+    table["mean_other"] = np.where(table["sense"] == "intervention", table["mean_observation"], table["mean_intervention"])
+    table["other_sense"] = np.where(table["one_sense"], "", np.where(table["sense"] == "intervention", "observation", "intervention"))
     return table
 
 
@@ -64,7 +71,11 @@ def plot_scenarios(report, *, figsize=(9.5, 5.6)):
         colour = INK if base else push_colour(row["difference"])
         ax.hlines(i, row["hdi_low"], row["hdi_high"], color=colour, lw=3.5)
         ax.plot([row["mean"]], [i], "o", color="white", mec=colour, ms=9, mew=2.2, zorder=3)
+        if row["other_sense"]:
+            ax.plot([row["mean_other"]], [i], "D", color=colour, ms=5.5, zorder=4)
         text = f"{row['mean']:.0%} {row['words']}" + ("" if base else f" ({row['difference'] * 100:+.1f} pts, {row['how']})")
+        if row["other_sense"]:
+            text += f"; by {row['other_sense']} {row['mean_other']:.0%}"
         right = row["hdi_low"] > 0.55 * xmax
         ax.annotate(text, (row["hdi_high"] if right else row["hdi_low"], i), xytext=(0, 8), textcoords="offset points",
                     ha="right" if right else "left", fontsize=SIZES["note"],
@@ -76,9 +87,10 @@ def plot_scenarios(report, *, figsize=(9.5, 5.6)):
     percent_axis(ax)
     ax.set_xlabel(f"Probability of the event (mean and {report.hdi_prob:.0%} HDI)")
     titles(fig, ax, "What if? The forecast under each scenario", report.question)
-    footer(fig, "'On the posterior': the scenario's changes applied to the fitted draws, no new sampling. "
-                "'Refitted with new readings': hypothetical readings added and the model sampled again (same seed). "
-                "Orange: raises the chance, purple: lowers it. Shaded bands: ICD 203.")
+    footer(fig, "Circle and bar: the scenario in its headline sense. 'By observation': the case refitted as if the levels "
+                "had been learned (observation); 'on the posterior': the changes applied to the fitted draws (intervention: "
+                "the level set in every draw). Diamond: the other sense. 'Refitted with new readings': hypothetical readings "
+                "added and the model sampled again (same seed). Orange: raises the chance, purple: lowers it. Shaded bands: ICD 203.")
     return fig
 
 
@@ -133,8 +145,8 @@ def plot_attribution(report, *, figsize=(9.5, 6.5)):
     ax.axvline(0, color=INK, lw=0.8)
     ax.set_xlabel("Change in P(event) from the baseline, percentage points")
     titles(fig, ax, "Which change moved each scenario, and by how much", report.question)
-    footer(fig, "Bold grey bar: the scenario's total move. Under it, each change's share (exact Shapley values on the mean P; "
-                "the shares add up to the total). Orange: raises the chance, purple: lowers it.")
+    footer(fig, "Bold grey bar: the scenario's total move as an intervention (levels set in every draw). Under it, each change's "
+                "share (exact Shapley values on the mean P; the shares add up to the total). Orange: raises the chance, purple: lowers it.")
     return fig
 
 
@@ -266,14 +278,15 @@ def plot_tipping_points(sens, result, *, figsize=(9.5, 6.4)):
     labels = [BANDS[j][0] for j in shown] + ["level now"] + [text for *_, text in ways]
     legend_below(ax, handles, labels, ncol=min(len(labels), 4))
     now = sens.tipping["band_now"].iloc[0]
-    titles(fig, ax, f"What would move the judgment out of '{now}'", sens.question)
-    footer(fig, "Colour: the ICD 203 band of the mean P with that indicator held at that level and every other at its posterior "
-                "draws. No tick: no level on the scale tips the band that way.")
+    titles(fig, ax, f"What would move the judgment out of '{now}': the latent level", sens.question)
+    footer(fig, "An intervention on the latent level. Colour: the ICD 203 band of the mean P with that indicator's level set to "
+                "that value in every posterior draw and every other at its draws. No tick: no level on the scale tips the band "
+                "that way. The same question counted in new readings is in the evidence tipping chart.")
     return fig
 
 
 def _prior_label(prior: str, names: dict[str, str]) -> str:
-    if prior == "base":
+    if prior in ("base", "base_class"):
         return "base rate"
     var, _, rest = prior.partition("[")
     if prior.endswith(" (all)"):
