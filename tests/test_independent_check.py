@@ -23,27 +23,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
 import independent as ind  # noqa: E402
 
-JUDGMENTS_CSV = """id,date,source,quote,probability,sd,rationale
-union-view,2025-02-03,gazette-2025-02-03,their patience is gone,60-80%,,Invented for the tests.
-weekly-view,2025-03-10,cbw-2025-03-10,Union officials described the meeting as a waste of time.,0.55,0.7,Invented for the tests.
-"""
 
 
-def _with_all_evidence(case_dir: Path):
-    """The second case with reference cases, two judgments, an interested source, an indicator's own
-    volatility and a level judgment: every term of the density in play."""
-    from helpers import REFERENCE_CASES, write_reference_cases
+def _with_all_evidence(root: Path):
+    """The second case with reference cases (one coded on two indicators only), two judgments, an
+    interested source, an indicator's own volatility, a level judgment and a skewed level prior:
+    every term of the density in play."""
+    from sbc import write_second_case_with_evidence
 
     from forecast import load_case
 
-    partial = (("port-west", "no", {"ballot_mandate": 0.4, "mediation": 0.9}),)
-    write_reference_cases(case_dir, REFERENCE_CASES + partial)
-    (case_dir / "judgments.csv").write_text(JUDGMENTS_CSV, encoding="utf-8")
-    sources = case_dir.parents[1] / "seeds" / "sources.csv"
-    lines = sources.read_text(encoding="utf-8").splitlines()
-    lines = [lines[0] + ",stance"] + [line + (",interested" if line.startswith("gazette") else ",neutral") for line in lines[1:]]
-    sources.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    case = load_case(case_dir)
+    case = load_case(write_second_case_with_evidence(root))
     spec = case.spec.model_copy(deep=True)
     spec.indicators[0].volatility = 1.3
     spec.indicators[2].level = 0.7
@@ -92,8 +82,8 @@ def test_log_density_differences_match_on_the_second_case(second_case):
     _assert_same_differences(load_case(second_case), seed=3)
 
 
-def test_log_density_differences_match_with_every_term(second_case):
-    case = _with_all_evidence(second_case)
+def test_log_density_differences_match_with_every_term(tmp_path):
+    case = _with_all_evidence(tmp_path)
     assert len(case.reference_cases) == 4 and len(case.judgments) == 2
     assert {s.stance for s in case.sources.values()} == {"neutral", "interested"}
     d = ind.design(case)
