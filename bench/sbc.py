@@ -185,9 +185,6 @@ def uniformity(ranks) -> "pd.DataFrame":
 
 def plot_ranks(table, *, title: str = ""):
     """Rank histograms of :func:`uniformity`'s table with the expected count and its 99 % band."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from scipy.stats import binom
 
