@@ -78,7 +78,8 @@ class Design:
     # the parts of sigma, for the simulator
     own_sd: np.ndarray
     source_key: list
-    source_sd: np.ndarray
+    rho: float
+    bias_sd: np.ndarray
     age: np.ndarray
     volatility: np.ndarray
 
@@ -119,15 +120,16 @@ def design(case) -> Design:
     dates = [r.date for r in case.readings] + [j.date for j in case.judgments]
     latest = max(dates) if dates else None
     rows = case.readings
-    own, src_sd, key, age, vol = [], [], [], [], []
+    own, bias, key, age, vol = [], [], [], [], []
     for r in rows:
         own.append(SLOPE * spec.model.reading_sd * RELIABILITY[r.grade[0]] * CREDIBILITY[r.grade[1]])
         interested = r.source in case.sources and case.sources[r.source].stance == "interested"
-        src_sd.append(SLOPE * (spec.model.interested_source_sd if interested else spec.model.source_sd))
+        bias.append(SLOPE * spec.model.interested_source_sd if interested else 0.0)
         key.append((r.source, r.indicator))
         age.append(max((latest - r.date).days, 0) / 365.25)
         ind = inds[where[r.indicator]]
         vol.append(ind.volatility if ind.volatility is not None else spec.model.level_volatility)
+    rho = float(spec.model.source_correlation)
     n = len(rows)
     sigma = np.zeros((n, n))
     for i in range(n):
@@ -137,7 +139,7 @@ def design(case) -> Design:
             if rows[i].indicator == rows[j].indicator:
                 sigma[i, j] += vol[i] * vol[j] * min(age[i], age[j])
                 if rows[i].source == rows[j].source:
-                    sigma[i, j] += src_sd[i] * src_sd[j]
+                    sigma[i, j] += bias[i] * bias[j] + (rho * own[i] * own[j] if i != j else 0.0)
     z = _logit(np.clip([r.level for r in rows], EDGE, 1 - EDGE)) if rows else np.zeros(0)
 
     # reference cases: coded (indicator positions, centred levels) per case
@@ -167,7 +169,7 @@ def design(case) -> Design:
         z=np.asarray(z, dtype=float), reading_k=np.array([where[r.indicator] for r in rows], dtype=int), sigma=sigma,
         outcome=np.array([ref.y for ref in case.reference_cases], dtype=int), coded=coded, m=m, v=v, prior_ab=(a0, b0),
         judgment_c=np.array(jc), judgment_t=np.array(jt), tau=float(spec.model.judgment_shared_sd),
-        own_sd=np.array(own), source_key=key, source_sd=np.array(src_sd), age=np.array(age), volatility=np.array(vol),
+        own_sd=np.array(own), source_key=key, rho=rho, bias_sd=np.array(bias), age=np.array(age), volatility=np.array(vol),
     )
 
 
@@ -268,11 +270,13 @@ def simulate(d: Design, truth: dict, rng: np.random.Generator) -> dict:
         vol = d.volatility[rows[0]]
         path = lam_t[k] + np.cumsum(rng.normal(0.0, vol * np.sqrt(steps)))
         z[rows] = path[np.searchsorted(ages, d.age[rows])]
-    shared = {}
+    # within a (source, indicator): a bias, and the part rho of each reading's own error in common
+    bias, common = {}, {}
     for j, key in enumerate(d.source_key):
-        if key not in shared:
-            shared[key] = rng.normal(0.0, d.source_sd[j])
-        z[j] += shared[key] + rng.normal(0.0, d.own_sd[j])
+        if key not in bias:
+            bias[key], common[key] = rng.normal(0.0, d.bias_sd[j]), rng.normal()
+        own = np.sqrt(d.rho) * common[key] + np.sqrt(1.0 - d.rho) * rng.normal()
+        z[j] += bias[key] + d.own_sd[j] * own
     outcome = np.zeros(d.outcome.size, dtype=int)
     for i, (ks, x) in enumerate(d.coded):
         centred = 2 * rng.beta(*d.prior_ab, size=d.k) - 1

@@ -101,8 +101,7 @@ def test_independent_density_by_hand_on_one_reading(second_case):
     vote = case.readings[0]
     case = dataclasses.replace(case, readings=[vote])
     d = ind.design(case)
-    sd = 4 * 0.12 * 1.2 * 1.2  # B2, own noise on the log-odds scale
-    sd_all = np.sqrt(sd**2 + (4 * 0.1) ** 2)  # plus the source's shared error; age 0
+    sd_all = 4 * 0.12 * 1.2 * 1.2  # B2 on the log-odds scale; alone, a neutral source shares nothing; age 0
     level = np.array([[0.6, 0.5, 0.5, 0.5], [0.8, 0.5, 0.5, 0.5]])
     got = ind.log_likelihood(d, np.zeros(2), np.ones((2, 4)), level)["readings"]
     z = np.log(0.9 / 0.1)  # "very high" = 0.9
