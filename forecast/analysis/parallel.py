@@ -14,7 +14,7 @@ Errors are of two kinds, and both end up in the outcome, never raised:
 The cluster is a ``LocalCluster`` on this machine by default: one single-threaded worker process
 per core (``processes=True``; PyTensor compilation is not thread-safe, pymc-devs/pymc#7819), or an
 existing cluster when a scheduler address is given. Each worker process gets its own PyTensor
-``base_compiledir`` inside the worker's own Dask folder (:class:`CompileDirPlugin`), set before
+``base_compiledir`` inside the worker's own Dask folder (:class:`WorkerSetup`), set before
 PyTensor is first imported there, so no two processes share PyTensor's C or numba caches; what the
 workers do share is the sampler's compile cache (:mod:`forecast.model.compile`, ``$FORECAST_CACHE_DIR``),
 whose entries are written atomically and verified by manifest, and which holds everything a warm
@@ -94,27 +94,33 @@ def call_captured(function: Callable, item) -> Outcome:
 def _plugin_class():
     from distributed.diagnostics.plugin import WorkerPlugin
 
-    class CompileDirPlugin(WorkerPlugin):
-        """Give each worker process its own PyTensor ``base_compiledir``, before PyTensor is imported there.
+    class WorkerSetup(WorkerPlugin):
+        """Give each worker process its own PyTensor ``base_compiledir``, and one sampler thread.
 
-        The folder is ``pytensor`` inside the worker's local Dask folder, which Dask removes when the
+        The compile folder is set before PyTensor is imported in the worker (it cannot change after).
+        One thread: a worker is one core, and the cluster parallelises across fits, not across the
+        chains of one fit (``FORECAST_SAMPLER_THREADS=1``, :func:`forecast.model.fit.sampler_threads`).
+
+        The compile folder is ``pytensor`` inside the worker's local Dask folder, which Dask removes when the
         worker closes. If PyTensor was already imported in the worker (a long-lived remote worker
         that ran other work first), nothing can be changed; :func:`worker_compiledir` then reports
         the folder in use.
         """
 
-        name = "forecast-compiledir"
+        name = "forecast-worker-setup"
         idempotent = True
 
         def setup(self, worker):
             folder = Path(worker.local_directory) / "pytensor"
-            if "pytensor" in sys.modules:
-                return
-            folder.mkdir(parents=True, exist_ok=True)
-            flags = [f for f in os.environ.get(PYTENSOR_ENV, "").split(",") if f and not f.startswith("base_compiledir=")]
-            os.environ[PYTENSOR_ENV] = ",".join([*flags, f"base_compiledir={folder}"])
+            if "pytensor" not in sys.modules:
+                folder.mkdir(parents=True, exist_ok=True)
+                flags = [f for f in os.environ.get(PYTENSOR_ENV, "").split(",") if f and not f.startswith("base_compiledir=")]
+                os.environ[PYTENSOR_ENV] = ",".join([*flags, f"base_compiledir={folder}"])
+            from forecast.model.fit import THREADS_ENV
 
-    return CompileDirPlugin
+            os.environ[THREADS_ENV] = "1"
+
+    return WorkerSetup
 
 
 def worker_compiledir() -> str:
@@ -147,7 +153,7 @@ def cluster(scheduler: str | None = None, workers: int | None = None) -> Iterato
     Yields
     ------
     distributed.Client
-        With :class:`CompileDirPlugin` registered on every worker.
+        With :class:`WorkerSetup` registered on every worker.
     """
     import logging
 

@@ -51,6 +51,6 @@ def portfolio(
     say(con, f"Written to [bold]{out}[/] (index.html, portfolio.csv, portfolio.parquet)")
     if json_out:
         emit_json({**c, "folder": str(out), "track_record": result.track.summary if result.track is not None else None,
-                   "rows": result.table.to_dict("records")})
+                   "rows": result.table.astype(object).where(result.table.notna(), None).to_dict("records")})
     if result.failed:
         raise typer.Exit(min(result.failed, EXIT_CAP))
