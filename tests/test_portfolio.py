@@ -79,8 +79,8 @@ def test_engine_keeps_order_and_contains_every_failure():
     from forecast.analysis.parallel import cluster, mapper, run_many, worker_compiledir
 
     with cluster(workers=2) as client:
+        dirs = set(client.run(worker_compiledir).values())  # run on every worker
         out = run_many(square_or_fail, range(7), client=client, progress=False)
-        dirs = {o.value for o in run_many(_compiledir, range(4), client=client, progress=False)}
     assert [o.value for o in out] == [0, 1, 4, None, 16, None, 36]
     assert out[3].kind == "error" and out[3].error == "ValueError: three is refused"
     assert isinstance(out[3].exception, ValueError)
@@ -91,12 +91,6 @@ def test_engine_keeps_order_and_contains_every_failure():
         assert parallel_map(pow, [1, 2, 3], [2, 3, 2]) == [1, 8, 9]
         with pytest.raises(ValueError, match="three"):
             parallel_map(square_or_fail, [1, 3])
-
-
-def _compiledir(_):
-    from forecast.analysis.parallel import worker_compiledir
-
-    return worker_compiledir()
 
 
 # -- the command end to end --------------------------------------------------------------------------
@@ -167,3 +161,34 @@ def test_portfolio_of_three_good_cases_and_one_broken(portfolio_dirs):
     h = third.loc["harbour_strike"]
     assert h["p_previous"] == pytest.approx(again.loc["harbour_strike", "p"])
     assert h["change"] == pytest.approx(h["p"] - h["p_previous"])
+
+
+def test_sampler_threads_follow_the_environment(monkeypatch):
+    from forecast.model.fit import THREADS_ENV, sampler_threads
+
+    monkeypatch.delenv(THREADS_ENV, raising=False)
+    assert [sampler_threads(c) for c in (2, 4)] == [2, 2]
+    monkeypatch.setenv(THREADS_ENV, "1")
+    assert sampler_threads(4) == 1
+    monkeypatch.setenv(THREADS_ENV, "3")
+    assert [sampler_threads(c) for c in (2, 4)] == [2, 3]
+
+
+def _invalid(_):
+    from forecast.errors import CaseError, Problem
+
+    raise CaseError([Problem(Path("c/case.toml"), "case.title", "Field required", "add this field", 1)])
+
+
+def test_a_case_error_comes_back_whole_and_recognisable():
+    """CaseError's __init__ takes problems, not a message: pickled as is, it would come back garbled."""
+    import pickle
+
+    from forecast.analysis.parallel import call_captured
+    from forecast.errors import CaseError
+
+    o = pickle.loads(pickle.dumps(call_captured(_invalid, None)))  # the trip back from a worker
+    assert o.kind == "error" and o.raised(CaseError) and not o.raised(ValueError)
+    assert o.error == "CaseError: 1 problem in the case:"
+    assert "c/case.toml:1: case.title: Field required. Fix: add this field" in str(o.exception)
+    assert call_captured(abs, -2).value == 2 and call_captured(abs, -2).ok

@@ -56,7 +56,11 @@ class Outcome:
         ``"ok"``, ``"error"`` (the function raised) or ``"lost"`` (the task never finished:
         its worker died, or the cluster went away).
     exception : BaseException or None
-        The exception itself, when it could be sent back.
+        The exception itself, when it survives being sent back (pickled and rebuilt with the same
+        message); otherwise a ``RuntimeError`` with its message.
+    types : tuple of str
+        The exception's classes, most derived first (``module.Name``), so a caller can tell an
+        error's kind by name even when the exception itself could not travel.
     detail : str
         The traceback, for a log.
     """
@@ -65,29 +69,37 @@ class Outcome:
     error: str | None = None
     kind: str = "ok"
     exception: BaseException | None = None
+    types: tuple[str, ...] = ()
     detail: str = ""
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
+    def raised(self, cls: type) -> bool:
+        """Whether the function raised an instance of ``cls`` (by class name; works after the trip back)."""
+        return f"{cls.__module__}.{cls.__qualname__}" in self.types
+
 
 def call_captured(function: Callable, item) -> Outcome:
     """``function(item)`` as an :class:`Outcome`: any exception is caught and returned, not raised.
 
-    Runs on the worker. An exception that cannot be pickled is replaced by a ``RuntimeError`` with
-    its text, so the outcome always travels back.
+    Runs on the worker. An exception that does not survive pickling (it cannot be pickled, or it is
+    rebuilt with another message, as exceptions whose ``__init__`` takes other arguments than their
+    message are) is replaced by a ``RuntimeError`` with its message, so the outcome always travels
+    back whole; :attr:`Outcome.types` keeps its class names.
     """
     try:
         return Outcome(value=function(item))
     except Exception as exc:  # noqa: BLE001 - every failure is this item's result
         text = f"{type(exc).__name__}: {exc}".strip()
+        types = tuple(f"{c.__module__}.{c.__qualname__}" for c in type(exc).__mro__)
         try:
-            pickle.dumps(exc)
+            if str(pickle.loads(pickle.dumps(exc))) != str(exc):
+                raise ValueError("the exception does not rebuild from its pickle")
         except Exception:  # noqa: BLE001
-            exc = RuntimeError(text)
-        return Outcome(error=text.splitlines()[0] if text else type(exc).__name__, kind="error",
-                       exception=exc, detail=traceback.format_exc())
+            exc = RuntimeError(str(exc))
+        return Outcome(error=text.splitlines()[0], kind="error", exception=exc, types=types, detail=traceback.format_exc())
 
 
 # -- the cluster ------------------------------------------------------------------------------------

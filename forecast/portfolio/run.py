@@ -149,8 +149,8 @@ def _row(job: CaseJob, outcome, previous: dict | None) -> dict:
     p_previous = previous.get("p") if previous else None
     p_previous = None if p_previous is None or pd.isna(p_previous) else float(p_previous)
     if not outcome.ok:
-        status = "lost worker" if outcome.kind == "lost" else "invalid" if isinstance(outcome.exception, CaseError) else "failed"
-        error = "; ".join(line.strip() for line in str(outcome.exception or outcome.error).splitlines() if line.strip())
+        status = "lost worker" if outcome.kind == "lost" else "invalid" if outcome.raised(CaseError) else "failed"
+        error = " ".join(line.strip() for line in str(outcome.exception or outcome.error).splitlines() if line.strip())
         return {"case": Path(job.folder).name, "folder": job.folder, "status": status, "error": error, "fitted": False,
                 "p_previous": p_previous, "settings": settings_text(job.settings)}
     row = dict(outcome.value)
