@@ -5,8 +5,9 @@ Modules: :mod:`~forecast.cli.base` (the app, its one error handler, console and 
 :mod:`~forecast.cli.case_commands` (``new``, ``check``, ``edit``),
 :mod:`~forecast.cli.fit_commands` (``run``, ``scenarios``, ``sensitivity``, ``timeline``, ``score``,
 ``backtest``), :mod:`~forecast.cli.compare_commands` (``compare``),
-:mod:`~forecast.cli.briefing_commands` (``report``, ``diff``) and
-:mod:`~forecast.cli.cache_commands` (``cache info``, ``cache clear``, ``warmup``). Heavy libraries
+:mod:`~forecast.cli.briefing_commands` (``report``, ``diff``),
+:mod:`~forecast.cli.cache_commands` (``cache info``, ``cache clear``, ``warmup``) and
+:mod:`~forecast.cli.portfolio_commands` (``portfolio``). Heavy libraries
 (PyMC, ArviZ, matplotlib) are imported inside the commands, so ``forecast --help`` answers at once.
 
 Adding a command that fits is three lines plus its work, in a module imported below::
@@ -32,6 +33,7 @@ from forecast.cli import fit_commands  # noqa: F401
 from forecast.cli import compare_commands  # noqa: F401
 from forecast.cli import briefing_commands  # noqa: F401
 from forecast.cli import cache_commands  # noqa: F401
+from forecast.cli import portfolio_commands  # noqa: F401
 from forecast.cli.base import app
 
 __all__ = ["app", "main"]

@@ -49,6 +49,18 @@ class FitSettings:
             raise ValueError("chains must be at least 2 so that R-hat can be computed")
 
 
+THREADS_ENV = "FORECAST_SAMPLER_THREADS"
+"""Environment variable: the most threads nutpie runs chains on (default 2). Dask workers that fit
+many cases side by side set it to 1 (:mod:`forecast.analysis.parallel`); the draws do not depend on it."""
+
+
+def sampler_threads(chains: int) -> int:
+    """Threads to sample ``chains`` chains on: ``min(chains, $FORECAST_SAMPLER_THREADS or 2)``, at least 1."""
+    import os
+
+    return max(1, min(chains, int(os.environ.get(THREADS_ENV) or 2)))
+
+
 def compile_case(case: Case):
     """Compile the nutpie model of ``case`` (reuse it with ``with_data``).
 
@@ -72,7 +84,7 @@ def draw(compiled, inputs: dict, settings: FitSettings, *, progress: bool = Fals
         draws=settings.draws,
         tune=settings.tune,
         chains=settings.chains,
-        cores=min(settings.chains, 2),
+        cores=sampler_threads(settings.chains),
         seed=settings.seed,
         save_warmup=False,
         progress_bar=progress,
@@ -243,7 +255,7 @@ def resample(compiled, inputs: dict, settings: FitSettings, *, warm_from=None, m
 
             model = dataclasses.replace(model, initial_point_func=start)
     raw = nutpie.sample(
-        model, draws=draws, tune=tune, chains=settings.chains, cores=min(settings.chains, 2), seed=settings.seed,
+        model, draws=draws, tune=tune, chains=settings.chains, cores=sampler_threads(settings.chains), seed=settings.seed,
         save_warmup=False, progress_bar=False, store_unconstrained=True, return_raw_trace=True, **extra,
     )
     out = _from_raw(raw, per_draw)
