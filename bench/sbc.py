@@ -23,8 +23,8 @@ reported, and the ranks of the levels are tested again on the simulations withou
 ``--case second`` (the default) is the tests' second case (``tests/helpers.py``) with four reference
 cases (one coded on two indicators only), two judgments and one interested source, so that every
 part of the likelihood is simulated. The per-simulation work is :func:`run_one`, a top-level
-function of picklable arguments, mapped with ``map_function`` (builtins ``map`` by default; a
-parallel engine's map fits in its place).
+function of picklable arguments, mapped on a local Dask cluster (``--workers``), an existing one
+(``--scheduler``) or, with ``--serial``, one after another in this process.
 """
 
 from __future__ import annotations
@@ -216,10 +216,10 @@ def main(argv=None, map_function=map) -> int:
     parser.add_argument("--tune", type=int, default=200)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--out", default=str(ROOT / "runs" / "sbc"))
-    parser.add_argument("--scheduler", default=None, help="a parallel engine's scheduler address (not wired yet)")
+    parser.add_argument("--scheduler", default=None, help="fit on the Dask cluster at this scheduler address")
+    parser.add_argument("--workers", type=int, default=None, help="workers of the local Dask cluster (default: one per core)")
+    parser.add_argument("--serial", action="store_true", help="fit one after another in this process, without a cluster")
     args = parser.parse_args(argv)
-    if args.scheduler:
-        raise SystemExit("--scheduler: the parallel engine is not wired into this script yet; run without it")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     case_dir = args.case
@@ -231,7 +231,20 @@ def main(argv=None, map_function=map) -> int:
     print(f"compiled in {time.time() - t0:.0f} s; {args.sims} simulations of {case.id}: {len(case.readings)} readings, "
           f"{len(case.reference_cases)} reference cases, {len(case.judgments)} judgments", flush=True)
     t0 = time.time()
-    ranks = run_sbc(case_dir, args.sims, seed=args.seed, draws=args.draws, tune=args.tune, map_function=map_function, progress=True)
+    if args.serial or map_function is not map:
+        ranks = run_sbc(case_dir, args.sims, seed=args.seed, draws=args.draws, tune=args.tune, map_function=map_function, progress=True)
+    else:
+        import importlib
+        import os
+
+        from forecast.analysis.parallel import mapper
+
+        # the tasks name this file's functions by module (sbc, independent), which local workers import
+        # from this folder; a remote cluster's workers need bench/ on their PYTHONPATH
+        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent), os.environ.get("PYTHONPATH")]))
+        this = importlib.import_module("sbc")
+        with mapper(args.scheduler, args.workers, progress=True) as parallel_map:
+            ranks = this.run_sbc(case_dir, args.sims, seed=args.seed, draws=args.draws, tune=args.tune, map_function=parallel_map)
     table = uniformity(ranks)
     clipped = ranks["clipped"] > 0
     print(f"\n{args.sims} simulations in {time.time() - t0:.0f} s; {int(ranks['divergences'].sum())} divergent transitions; "

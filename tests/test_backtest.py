@@ -153,7 +153,7 @@ def test_backtest_json_carries_each_baseline_with_its_paired_difference(tmp_path
     write_reference_cases(case, REFERENCE_CASES)
     monkeypatch.setattr(forecast.model.fit, "compile_case", lambda c: harbour_compiled)
     res = CliRunner().invoke(app, ["backtest", str(case), "--out", str(tmp_path / "runs"), "--draws", "100", "--tune", "100",
-                                   "--chains", "2", "--json"])
+                                   "--chains", "2", "--json", "--serial"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     folder = Path(out["run_dir"])

@@ -95,7 +95,7 @@ def test_uniformity_of_exactly_uniform_ranks():
 def test_sbc_machinery_runs(tmp_path):
     """Twenty simulations through the public fitting path: ranks in range, histograms and a figure (not calibration)."""
     out = tmp_path / "sbc"
-    code = sbc.main(["--sims", "20", "--draws", "100", "--tune", "150", "--out", str(out), "--seed", "5"])
+    code = sbc.main(["--sims", "20", "--draws", "100", "--tune", "150", "--out", str(out), "--seed", "5", "--serial"])
     import pandas as pd
 
     ranks = pd.read_csv(out / "ranks.csv")

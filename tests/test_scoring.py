@@ -92,7 +92,7 @@ def test_score_refuses_an_unresolved_case(case_copy):
 def test_backtest_command(tmp_path):
     from tests.conftest import BELARUS
 
-    out = _run(["backtest", str(BELARUS), "--out", str(tmp_path), "--json", *FEW])
+    out = _run(["backtest", str(BELARUS), "--out", str(tmp_path), "--json", "--workers", "2", *FEW])  # on a local Dask cluster
     assert out["n_cases"] >= 15
     for key in ("brier_model", "brier_base_rate", "brier_equal_weights"):
         assert 0.0 <= out[key] <= 1.0

@@ -38,7 +38,9 @@ the comparison between forecasters is fair only in what each learns from the oth
 :func:`run_refit` (picklable task in, predictions out). :func:`leave_one_out` runs them with
 ``map_function(run_refit, tasks)``: builtins ``map`` by default, or any callable with its signature
 that returns the results in order (a process pool's or a cluster's map). A process that has not
-seen the case's compiled model compiles it once on its first task (:func:`compiled_for`).
+seen the case's compiled model compiles it once on its first task
+(:func:`forecast.analysis.parallel.compiled_for`); ``forecast backtest`` maps them on a Dask cluster
+(:func:`forecast.analysis.parallel.mapper`).
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ import pandas as pd
 
 from forecast.analysis import scoring
 from forecast.analysis.comparison import fit_scale, paired_difference, stated_score, verdict
+from forecast.analysis.parallel import remember_compiled
 from forecast.case.load import Case
 from forecast.maths import expit
 from forecast.model.draws import Draws, mean
@@ -260,26 +263,9 @@ class Refit:
     fold: int | None
 
 
-_COMPILED: dict = {}
-"""(case id, indicator ids) -> the compiled model this process fits that case's tasks with."""
-
-
-def _key(case: Case) -> tuple:
-    return case.id, tuple(case.indicator_ids)
-
-
-def compiled_for(case: Case):
-    """The compiled model for ``case``'s tasks in this process: the one registered, else compiled once."""
-    key = _key(case)
-    if key not in _COMPILED:
-        from forecast.model.fit import compile_case
-
-        _COMPILED[key] = compile_case(case)
-    return _COMPILED[key]
-
-
 def run_refit(task: Refit) -> np.ndarray:
     """Fit one task and return the posterior mean probability of each of its targets."""
+    from forecast.analysis.parallel import compiled_for
     from forecast.model.fit import draw
 
     draws = Draws.from_tree(draw(compiled_for(task.case), task.inputs, task.settings), sign=task.inputs["sign"])
@@ -352,7 +338,7 @@ def leave_one_out(case: Case, compiled=None, settings=None, progress: Callable[[
         With at least two reference cases.
     compiled : nutpie compiled model, optional
         From :func:`forecast.model.fit.compile_case` on ``case``: this process's tasks use it
-        (:func:`compiled_for` compiles one when absent).
+        (:func:`forecast.analysis.parallel.compiled_for` compiles one when absent).
     settings : FitSettings, optional
         Default ``FitSettings()``.
     progress : callable, optional
@@ -371,7 +357,7 @@ def leave_one_out(case: Case, compiled=None, settings=None, progress: Callable[[
     if unknown:
         raise ValueError(f"unknown indicator(s) {sorted(unknown)}")
     if compiled is not None:
-        _COMPILED[_key(case)] = compiled
+        remember_compiled(case, compiled)
     if settings is None:
         from forecast.model.fit import FitSettings
 

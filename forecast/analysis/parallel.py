@@ -348,6 +348,11 @@ def structure_key(case) -> str:
                       sort_keys=True)
 
 
+def remember_compiled(case, compiled) -> None:
+    """Make ``compiled`` (a model the caller compiled for ``case``) this process's model for its structure."""
+    _COMPILED[structure_key(case)] = compiled
+
+
 def compiled_for(case):
     """The compiled model for ``case``: from this process's memory when a case of the same structure
     was compiled here before, else :func:`forecast.model.fit.compile_case` (which loads from the

@@ -114,6 +114,9 @@ def score(run: FitRun):
 def backtest(
     run: FitRun,
     bins: Annotated[int, typer.Option("--bins", help="Calibration bins of equal width.", min=2)] = 5,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Fit on the Dask cluster at this scheduler address (docs/portfolio.md).")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Workers of the local Dask cluster (default: one per core).")] = None,
+    serial: Annotated[bool, typer.Option("--serial", help="Fit one after another in this process, without a cluster.")] = False,
 ):
     """Leave-one-out over the case's reference cases: the model against each baseline, with paired differences and their standard errors."""
     from forecast.analysis.backtest import SAMPLED, leave_one_out
@@ -123,7 +126,14 @@ def backtest(
     if n < 2:
         raise ForecastError(f"{run.case.root}: a backtest needs at least two reference cases (reference_cases.csv), found {n}")
     compiled = run.compiled
-    with run.status(f"Leave-one-out over {n} reference cases ({len(SAMPLED) * n + 1} fits)..."):
-        bt = leave_one_out(run.case, compiled, run.settings)
+    fits = f"{len(SAMPLED) * n + 1} fits"
+    if serial:
+        with run.status(f"Leave-one-out over {n} reference cases ({fits}, one after another)..."):
+            bt = leave_one_out(run.case, compiled, run.settings)
+    else:
+        from forecast.analysis.parallel import mapper
+
+        with mapper(scheduler, workers, progress=True) as parallel_map:
+            bt = leave_one_out(run.case, compiled, run.settings, map_function=parallel_map)
     full = run.baseline
     return write_backtest(bt, full, run.case, run.folder, bins=bins)
