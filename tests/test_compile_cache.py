@@ -49,14 +49,14 @@ def test_user_data_words_match_a_hand_worked_layout():
     import nutpie.compile_pymc as ncp
     import pytensor
 
-    from forecast.model.compile import _word_offsets
+    from forecast.model.wrappers import word_offsets
 
     a, b, c = pytensor.shared(np.zeros(3)), pytensor.shared(np.zeros((2, 4))), pytensor.shared(np.float64(1.0))
     keys = {a: "s0", b: "s1", c: "s2"}
     data = {"s0": np.arange(3.0), "s1": np.ones((2, 4)), "s2": np.array(2.0)}
     user = ncp.make_user_data(keys, data)
     # data pointers (3 words), sizes (3 words), then shapes: 1 word, 2 words, 0 words
-    assert _word_offsets(user, ["s0", "s1", "s2"]) == {"s0": (0, 3, [6]), "s1": (1, 4, [7, 8]), "s2": (2, 5, [])}
+    assert word_offsets(user, ["s0", "s1", "s2"]) == {"s0": (0, 3, [6]), "s1": (1, 4, [7, 8]), "s2": (2, 5, [])}
     words = user.view(np.uint64) if user.ndim else np.frombuffer(user.tobytes(), dtype=np.uint64)
     assert list(words) == [data["s0"].ctypes.data, data["s1"].ctypes.data, data["s2"].ctypes.data, 3, 8, 1, 3, 2, 4]
 
@@ -241,7 +241,7 @@ def _graph(build, x_shape=(None,)):
 def test_graph_key_is_the_structure_names_aside():
     import pytensor.tensor as pt
 
-    from forecast.model.compile import graph_key
+    from forecast.model.wrappers import graph_key
 
     base = graph_key(_graph(lambda x, y: pt.exp(x - y).sum() * 2.0))
     assert graph_key(_graph(lambda x, y: pt.exp(x - y).sum() * 2.0)) == base
@@ -262,7 +262,7 @@ def test_graph_key_refuses_an_op_without_properties():
     from pytensor.graph.basic import Apply
     from pytensor.graph.op import Op
 
-    from forecast.model.compile import graph_key
+    from forecast.model.wrappers import graph_key
 
     class Opaque(Op):
         def make_node(self, x):

@@ -7,7 +7,8 @@ process (about 20 s here). :func:`compile_model` builds the same model with the 
 written as plain generated source instead: each wrapper reads every shared array (the case's
 ``pm.Data``) through the pointers, sizes and shapes that nutpie keeps in its ``user_data`` record,
 so nothing of a case is compiled in, and ``numba.cfunc(..., cache=True)`` can load the machine code
-of a second process from disk.
+of a second process from disk. The wrappers' source and the graph key are in
+:mod:`forecast.model.wrappers`; this module builds, keys, stores and loads.
 
 A hit costs only building the model's graphs: the key is made of the log-density/gradient and
 expand graphs as the model states them, before PyTensor rewrites them (:func:`graph_key`: each
@@ -48,6 +49,8 @@ import os
 import sys
 from pathlib import Path
 
+from forecast.model.wrappers import EXPAND_SIG, LOGP_SIG, address_as_void_pointer, graph_key, word_offsets, wrapper_sources
+
 CACHE_ENV = "FORECAST_CACHE_DIR"
 """Environment variable that moves the cache (default: the user's cache folder, via platformdirs)."""
 
@@ -64,10 +67,6 @@ FORMAT = 1
 """Version of this module's wrapper design, part of the key."""
 
 log = logging.getLogger("forecast")
-
-LOGP_SIG = "int64(uint64, CPointer(float64), CPointer(float64), CPointer(float64), voidptr)"
-EXPAND_SIG = "int64(uint64, uint64, CPointer(float64), CPointer(float64), voidptr)"
-
 
 def cache_dir() -> Path:
     """The folder of the compile cache: ``$FORECAST_CACHE_DIR``, else the user's cache folder."""
@@ -152,118 +151,10 @@ def stock_compile(model, *, var_names=None):
 
 
 # -- building the model and the wrappers ------------------------------------------------------------
-@functools.cache
-def _address_as_void_pointer():
-    from numba.core import cgutils, types
-    from numba.extending import intrinsic
-
-    @intrinsic
-    def address_as_void_pointer(typingctx, src):
-        def codegen(cgctx, builder, sig, args):
-            return builder.inttoptr(args[0], cgutils.voidptr_t)
-
-        return types.voidptr(src), codegen
-
-    return address_as_void_pointer
-
-
 def _versions() -> dict[str, str]:
     from importlib.metadata import version
 
     return {name: version(name) for name in ("nutpie", "numba", "llvmlite", "pytensor", "pymc", "numpy")}
-
-
-def _word_offsets(record, keys: list[str]) -> dict[str, tuple[int, int, list[int]]]:
-    """Each shared key's (data word, size word, shape words) in nutpie's ``user_data`` record.
-
-    Raises if the record is not the flat layout of 8-byte unsigned words this module reads.
-    """
-    import numpy as np
-
-    shared_dt, base = record.dtype.fields["shared"][:2]
-    out = {}
-    for key in keys:
-        where = []
-        for part in ("data", "size", "shape"):
-            part_dt, part_off = shared_dt.fields[part][:2]
-            dt, off = part_dt.fields[key][:2]
-            if dt.base.kind != "u" or dt.base.itemsize != 8 or (base + part_off + off) % 8:
-                raise RuntimeError(f"nutpie's user_data layout changed ({part} of a shared input is {dt})")
-            first = (base + part_off + off) // 8
-            where.append(first if part != "shape" else list(range(first, first + int(np.prod(dt.shape)))))
-        out[key] = tuple(where)
-    if record.dtype.itemsize % 8:
-        raise RuntimeError("nutpie's user_data record is not a whole number of 8-byte words")
-    return out
-
-
-def _array_reads(keys, offsets, shared_data) -> list[str]:
-    lines = []
-    for i, key in enumerate(keys):
-        data, size, shape = offsets[key]
-        arr = shared_data[key]
-        dims = "".join(f"int(words[{w}]), " for w in shape)
-        lines.append(
-            f"        a{i} = carray(address_as_void_pointer(words[{data}]), int(words[{size}]), "
-            f"np.{arr.dtype.name}).reshape(({dims}))"
-        )
-    return lines
-
-
-def wrapper_sources(n_dim: int, n_expanded: int, n_words: int, logp_keys, expand_keys, offsets, shared_data) -> tuple[str, str]:
-    """The source of the log-density and expand C callbacks, reading each shared array by pointer.
-
-    They do what nutpie's own wrappers do (same argument checks, return codes and finiteness
-    checks); only the way they reach the arrays differs.
-    """
-    logp_args = ", ".join(f"a{i}" for i in range(len(logp_keys)))
-    expand_args = ", ".join(f"a{i}" for i in range(len(expand_keys)))
-    head = f"        words = carray(user_data_, ({n_words},), np.uint64)"
-    logp = "\n".join(
-        [
-            "def forecast_logp(dim, x_, out_, logp_, user_data_):",
-            f"    if dim != {n_dim}:",
-            "        return -1",
-            "    try:",
-            f"        x = carray(x_, ({n_dim},))",
-            f"        out = carray(out_, ({n_dim},))",
-            "        logp = carray(logp_, ())",
-            head,
-            *_array_reads(logp_keys, offsets, shared_data),
-            f"        logp_val, grad = logp_inner(x{', ' if logp_args else ''}{logp_args})",
-            "        logp[()] = logp_val",
-            "        out[...] = grad",
-            "        if not np.all(np.isfinite(out)):",
-            "            return 3",
-            "        if not np.isfinite(logp_val):",
-            "            return 4",
-            "    except Exception:",
-            "        return 1",
-            "    return 0",
-            "",
-        ]
-    )
-    expand = "\n".join(
-        [
-            "def forecast_expand(dim, expanded, x_, out_, user_data_):",
-            f"    if dim != {n_dim}:",
-            "        return -1",
-            f"    if expanded != {n_expanded}:",
-            "        return -1",
-            "    try:",
-            f"        x = carray(x_, ({n_dim},))",
-            f"        out = carray(out_, ({n_expanded},))",
-            head,
-            *_array_reads(expand_keys, offsets, shared_data),
-            f"        (values,) = expand_inner(x{', ' if expand_args else ''}{expand_args})",
-            "        out[...] = values",
-            "    except Exception:",
-            "        return -2",
-            "    return 0",
-            "",
-        ]
-    )
-    return logp, expand
 
 
 _SETTINGS = (
@@ -272,38 +163,6 @@ _SETTINGS = (
     "check_input", "numba__fastmath", "scan__allow_output_prealloc",
 )
 """PyTensor settings that can change how a graph is rewritten or what numba makes of it (part of the key)."""
-
-
-def graph_key(fgraph) -> str:
-    """SHA-256 of a graph's structure: its nodes in order, each with its op, where its inputs come from,
-    and its outputs' types; each input's type; each constant's value.
-
-    Ops and constants are keyed as PyTensor's numba cache keys them (the op's class and properties,
-    the constant's bytes). Variable names are left out: they change no compiled code. Raises when an
-    op has no properties to key it by (it could hide what it computes).
-    """
-    from pytensor.graph.basic import Constant
-    from pytensor.link.numba.dispatch.basic import cache_key_for_constant, default_hash_key_from_props
-
-    def kind(var):
-        return f"{type(var.type).__module__}.{type(var.type).__qualname__}:{var.type}"
-
-    where = {v: ("input", i, kind(v)) for i, v in enumerate(fgraph.inputs)}
-    nodes = []
-    for n, node in enumerate(fgraph.toposort()):
-        if not hasattr(node.op, "_props_dict"):
-            raise TypeError(f"the model's graph holds an op without properties ({type(node.op).__name__})")
-        for v in node.inputs:
-            if v not in where:
-                if not isinstance(v, Constant):
-                    raise TypeError(f"the model's graph has an unexpected free input {v}")
-                where[v] = ("constant", kind(v), cache_key_for_constant(v.data))
-        nodes.append((default_hash_key_from_props(node.op), [where[v] for v in node.inputs], [kind(o) for o in node.outputs]))
-        where.update({o: ("node", n, j) for j, o in enumerate(node.outputs)})
-    for v in fgraph.outputs:
-        if v not in where:
-            where[v] = ("constant", kind(v), cache_key_for_constant(v.data))
-    return hashlib.sha256(repr((nodes, [where[v] for v in fgraph.outputs])).encode()).hexdigest()
 
 
 def _rewrites() -> list[str]:
@@ -370,7 +229,7 @@ def prepare(model, *, var_names=None) -> dict:
     user_data = ncp.make_user_data(shared_var_keys, shared_data)
     logp_keys = [shared_var_keys[v] for v in logp_pt.get_shared()]
     expand_keys = [shared_var_keys[v] for v in expand_pt.get_shared()]
-    offsets = _word_offsets(user_data, list(shared_var_keys.values()))
+    offsets = word_offsets(user_data, list(shared_var_keys.values()))
     sources = wrapper_sources(n_dim, n_expanded, user_data.dtype.itemsize // 8, logp_keys, expand_keys, offsets, shared_data)
     key = hashlib.sha256(
         json.dumps(
@@ -514,7 +373,7 @@ def _cfuncs(key: str, sources: tuple[str, str], logp_inner, expand_inner) -> tup
         "__name__": MODULE,
         "np": np,
         "carray": numba.carray,
-        "address_as_void_pointer": _address_as_void_pointer(),
+        "address_as_void_pointer": address_as_void_pointer(),
         "logp_inner": logp_inner,
         "expand_inner": expand_inner,
     }
