@@ -49,14 +49,14 @@ def test_user_data_words_match_a_hand_worked_layout():
     import nutpie.compile_pymc as ncp
     import pytensor
 
-    from forecast.model.compile import _word_offsets
+    from forecast.model.wrappers import word_offsets
 
     a, b, c = pytensor.shared(np.zeros(3)), pytensor.shared(np.zeros((2, 4))), pytensor.shared(np.float64(1.0))
     keys = {a: "s0", b: "s1", c: "s2"}
     data = {"s0": np.arange(3.0), "s1": np.ones((2, 4)), "s2": np.array(2.0)}
     user = ncp.make_user_data(keys, data)
     # data pointers (3 words), sizes (3 words), then shapes: 1 word, 2 words, 0 words
-    assert _word_offsets(user, ["s0", "s1", "s2"]) == {"s0": (0, 3, [6]), "s1": (1, 4, [7, 8]), "s2": (2, 5, [])}
+    assert word_offsets(user, ["s0", "s1", "s2"]) == {"s0": (0, 3, [6]), "s1": (1, 4, [7, 8]), "s2": (2, 5, [])}
     words = user.view(np.uint64) if user.ndim else np.frombuffer(user.tobytes(), dtype=np.uint64)
     assert list(words) == [data["s0"].ctypes.data, data["s1"].ctypes.data, data["s2"].ctypes.data, 3, 8, 1, 3, 2, 4]
 
@@ -159,11 +159,16 @@ def models(cache_env, belarus):
 
 
 def _variants(case):
+    """The case's model inputs as it is, with a weight edited, and with its last three readings dropped
+    (shorter arrays), made through the case, so that nothing here depends on the model's inputs."""
+    from forecast.case.edit import Edit, apply_edits
     from forecast.model.model import model_inputs
 
     base = model_inputs(case)
-    edited = {**base, "weight_mu": base["weight_mu"] + np.linspace(-0.4, 0.6, base["weight_mu"].size)}
-    shorter = {**base, **{k: base[k][:-3] for k in ("reading_indicator", "reading_level", "reading_sd")}}
+    edited = model_inputs(apply_edits(case, [Edit(case.indicators[0].id, "weight", 3.0)]))
+    shorter = model_inputs(dataclasses.replace(case, readings=case.readings[:-3]))
+    assert any(not np.array_equal(edited[k], base[k]) for k in base)
+    assert any(np.shape(shorter[k]) != np.shape(base[k]) for k in base)
     return {"base": base, "edited": edited, "shorter": shorter}
 
 
@@ -176,11 +181,15 @@ def test_draws_are_bit_identical_to_stock_nutpie(models, belarus):
         ref = draw(models["stock"], inputs, settings)["posterior"]
         for which in ("first", "second"):
             got = draw(models[which], inputs, settings)["posterior"]
-            for v in ("base", "weight", "level", "contribution", "p"):
+            assert sorted(got.data_vars) == sorted(ref.data_vars) and "p" in ref.data_vars
+            for v in ref.data_vars:
                 assert np.array_equal(np.asarray(got[v]), np.asarray(ref[v])), f"{v} differs ({label}, {which})"
     assert models["second"].compiled_logp_func.cache_hits == 1
     assert models["second"].compiled_expand_func.cache_hits == 1
     assert models["first"].compiled_logp_func.cache_hits == 0
+    # a hit loads the machine code without PyTensor rewriting and compiling the functions again
+    assert type(models["second"].logp_func.maker.linker).__name__ == "PerformLinker"
+    assert type(models["first"].logp_func.maker.linker).__name__ == "NumbaLinker"
 
 
 @pytest.mark.slow
@@ -201,8 +210,9 @@ def test_no_case_data_in_the_cache(models, belarus, cache_env):
     assert checked >= 6
 
 
-@pytest.mark.slow
-def test_key_follows_the_structure_not_the_data(models, belarus, second_case, monkeypatch):
+def test_key_follows_the_structure_not_the_data(belarus, second_case, monkeypatch):
+    import pytensor
+
     from forecast import load_case
     from forecast.case.edit import Edit, apply_edits
     from forecast.model import compile as cc
@@ -214,9 +224,61 @@ def test_key_follows_the_structure_not_the_data(models, belarus, second_case, mo
     assert cc.prepare(build_model(edited))["key"] == key
     assert cc.prepare(build_model(load_case(second_case)))["key"] != key
     assert cc.prepare(build_model(belarus), var_names=["p"])["key"] != key
+    with pytensor.config.change_flags(numba__fastmath=False):
+        assert cc.prepare(build_model(belarus))["key"] != key
+    real_rewrites = cc._rewrites()
+    monkeypatch.setattr(cc, "_rewrites", lambda: [*real_rewrites, "EquilibriumDB:a_plugin_rewrite"])
+    assert cc.prepare(build_model(belarus))["key"] != key
+    monkeypatch.undo()
     real = cc._versions()
     monkeypatch.setattr(cc, "_versions", lambda: {**real, "numba": "0.0.1"})
     assert cc.prepare(build_model(belarus))["key"] != key
+
+
+def _graph(build, x_shape=(None,)):
+    """The FunctionGraph of ``build(x, y)`` over two fresh inputs (the key never sees their names)."""
+    import pytensor.tensor as pt
+    from pytensor.graph.fg import FunctionGraph
+
+    x, y = pt.tensor(f"x{np.random.randint(1000)}", shape=x_shape, dtype="float64"), pt.dvector("y")
+    return FunctionGraph([x, y], [build(x, y)], clone=True)
+
+
+def test_graph_key_is_the_structure_names_aside():
+    import pytensor.tensor as pt
+
+    from forecast.model.wrappers import graph_key
+
+    base = graph_key(_graph(lambda x, y: pt.exp(x - y).sum() * 2.0))
+    assert graph_key(_graph(lambda x, y: pt.exp(x - y).sum() * 2.0)) == base
+    other = {
+        "constant": lambda x, y: pt.exp(x - y).sum() * 3.0,
+        "constant dtype": lambda x, y: pt.exp(x - y).sum() * pt.constant(2.0, dtype="float64"),
+        "op": lambda x, y: pt.log(x - y).sum() * 2.0,
+        "wiring": lambda x, y: pt.exp(y - x).sum() * 2.0,
+        "reduction": lambda x, y: pt.exp(x - y).max() * 2.0,
+    }
+    keys = {name: graph_key(_graph(build)) for name, build in other.items()}
+    keys["static shape"] = graph_key(_graph(lambda x, y: pt.exp(x - y).sum() * 2.0, x_shape=(3,)))
+    assert base not in keys.values() and len(set(keys.values())) == len(keys)
+
+
+def test_graph_key_refuses_an_op_without_properties():
+    import pytensor.tensor as pt
+    from pytensor.graph.basic import Apply
+    from pytensor.graph.op import Op
+
+    from forecast.model.wrappers import graph_key
+
+    class Opaque(Op):
+        def make_node(self, x):
+            return Apply(self, [x], [x.type()])
+
+        def perform(self, node, inputs, outputs):
+            outputs[0][0] = inputs[0] * 2
+
+    with pytest.raises(TypeError, match="without properties"):
+        graph_key(_graph(lambda x, y: Opaque()(x) + y))
 
 
 @pytest.mark.slow
@@ -241,24 +303,44 @@ def test_a_damaged_entry_is_compiled_again_with_a_notice(models, belarus, cache_
 
 
 @pytest.mark.slow
-def test_an_unreadable_entry_falls_back_to_stock_with_one_line(models, belarus, cache_env, caplog, monkeypatch):
-    """Damage the manifest's check cannot see (the manifest rewritten to match): numba fails to read."""
+def test_an_unreadable_entry_is_compiled_again_with_one_line(models, belarus, cache_env, caplog):
+    """Damage the manifest's check cannot see (the manifest rewritten to match): numba fails to read it."""
     import json
 
     from forecast.model import compile as cc
-    from forecast.model.model import build_model
+    from forecast.model.fit import FitSettings, draw
+    from forecast.model.model import build_model, model_inputs
 
     key = cc.prepare(build_model(belarus))["key"]
     manifest, files = cc._entry(cache_env, key)
     index = next(p for p in files if p.suffix == ".nbi" and "forecast_logp" in p.name)
     index.write_bytes(b"not a numba index")
     manifest.write_text(json.dumps({p.name: cc._hash(p) for p in files}))
+    with caplog.at_level(logging.WARNING, logger="forecast"):
+        again = cc.compile_model(build_model(belarus))
+    notes = [r.getMessage() for r in caplog.records]
+    assert len(notes) == 1 and "could not be loaded" in notes[0] and "\n" not in notes[0]
+    assert again.compiled_logp_func.cache_hits == 0 and cc._verified(cache_env, key)
+    settings = FitSettings(**SETTINGS)
+    inputs = model_inputs(belarus)
+    assert np.array_equal(
+        np.asarray(draw(again, inputs, settings)["posterior"]["p"]), np.asarray(draw(models["stock"], inputs, settings)["posterior"]["p"])
+    )
+
+
+def test_a_failure_outside_the_entry_falls_back_to_stock_with_one_line(belarus, monkeypatch, caplog):
+    from forecast.model import compile as cc
+    from forecast.model.model import build_model
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full\nsecond line")
+
+    monkeypatch.setattr(cc, "_load", broken)
     monkeypatch.setattr(cc, "stock_compile", lambda model, var_names=None: "stock compile")
     with caplog.at_level(logging.WARNING, logger="forecast"):
         assert cc.compile_model(build_model(belarus)) == "stock compile"
     notes = [r.getMessage() for r in caplog.records]
-    assert len(notes) == 1 and "compiling normally" in notes[0] and "\n" not in notes[0]
-    cc.clear_cache()
+    assert notes == ["forecast: compile cache not used (OSError: disk full); compiling normally"]
 
 
 @pytest.mark.slow
@@ -292,7 +374,8 @@ def test_resample_reads_nutpies_raw_trace_as_its_datatree_does(compiled, belarus
     cold = fit.resample(compiled, model_inputs(belarus), settings)
     fit._RECENT.clear()
     tree = fit.draw(compiled, model_inputs(belarus), settings)
-    for v in ("base", "weight", "level", "contribution", "p"):
+    assert set(tree["posterior"].data_vars) <= set(cold.posterior) and "p" in cold.posterior
+    for v in tree["posterior"].data_vars:
         assert np.array_equal(cold.posterior[v], np.asarray(tree["posterior"][v]))
     assert np.array_equal(cold.step_size, np.asarray(tree["sample_stats"]["step_size"])[:, -1])
     assert np.array_equal(cold.last_point, np.asarray(tree["sample_stats"]["unconstrained_draw"])[:, -1, :])

@@ -9,7 +9,9 @@ runs the same steps for everyone:
 2. call ``work`` with a :class:`FitRun`, which opens the new run folder
    (:func:`forecast.output.run_folder.run_folder`: never overwritten, removed if anything fails),
    compiles the model and samples the baseline on first use, each under a status line; so a
-   command that refuses before using them writes nothing;
+   command that refuses before using them writes nothing. ``work`` runs inside
+   :func:`forecast.output.chart_saver.background_saving`, so its charts are saved two at a time;
+   all are on disk when it returns;
 3. add the settings, the input hash and the baseline's diagnostics to the summary and write
    ``summary.json`` and ``summary.md`` once (:func:`forecast.output.summaries.write_summary`);
 4. print the summary in words, any diagnostics warnings, the run folder, and with ``--json`` the
@@ -146,6 +148,7 @@ def fitting_command(app: typer.Typer, name: str | None = None):
 def run_fitting(command: str, work, case_dir: Path, fit: dict, options: dict) -> None:
     """The steps every fitting command shares (see the module docstring)."""
     from forecast.model.fit import FitSettings
+    from forecast.output.chart_saver import background_saving
     from forecast.output.run_folder import run_name
     from forecast.output.summaries import write_summary
 
@@ -154,7 +157,8 @@ def run_fitting(command: str, work, case_dir: Path, fit: dict, options: dict) ->
     settings = FitSettings(draws=fit["draws"], tune=fit["tune"], chains=fit["chains"], seed=fit["seed"])
     with contextlib.ExitStack() as stack:
         run = FitRun(case, settings, con, stack, fit["out"], run_name(case.id, command, settings.seed))
-        summary, markdown = work(run, **options)
+        with background_saving():
+            summary, markdown = work(run, **options)
         summary = {"command": command, **summary}
         summary.setdefault("case", case.id)
         summary.setdefault("settings", asdict(settings))

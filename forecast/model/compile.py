@@ -7,24 +7,36 @@ process (about 20 s here). :func:`compile_model` builds the same model with the 
 written as plain generated source instead: each wrapper reads every shared array (the case's
 ``pm.Data``) through the pointers, sizes and shapes that nutpie keeps in its ``user_data`` record,
 so nothing of a case is compiled in, and ``numba.cfunc(..., cache=True)`` can load the machine code
-of a second process from disk.
+of a second process from disk. The wrappers' source and the graph key are in
+:mod:`forecast.model.wrappers`; this module builds, keys, stores and loads.
 
-The cache key is the SHA-256 of: both wrapper sources (which fix the number of parameters, the
-expanded length, the ``user_data`` layout and each shared array's dtype and rank), the wrappers'
-module name, PyTensor's cache keys of the inner log-density/gradient and expand graphs, the order,
-dtype and rank of the shared inputs, the dimensions, the C signatures, Python's version and the
-versions of nutpie, numba, llvmlite, pytensor, pymc and numpy. Numba adds the CPU and the bytecode.
+A hit costs only building the model's graphs: the key is made of the log-density/gradient and
+expand graphs as the model states them, before PyTensor rewrites them (:func:`graph_key`: each
+node's op and properties, its inputs' positions and types, each constant's bytes), so a process
+that finds its entry loads the wrappers' machine code (which holds the inner functions' code)
+without PyTensor rewriting and compiling those functions again. The rewritten graph follows from
+that graph, the rewrites registered (their names are in the key), the PyTensor settings that steer
+rewriting and code generation (:data:`_SETTINGS`) and the library versions. The full key is the
+SHA-256 of: both wrapper sources (which fix the number of parameters, the expanded length, the
+``user_data`` layout and each shared array's dtype and rank), the wrappers' module name, the two
+graph keys, the model's ``check_bounds``, the order, dtype and rank of the shared inputs, the
+dimensions, the C signatures, those settings and rewrite names, Python's version and the versions
+of nutpie, numba, llvmlite, pytensor, pymc and numpy. Numba adds the CPU.
 
 Safety: every entry has a manifest of the SHA-256 of its files. An entry whose files do not match
-it is deleted and compiled again; any other failure to build, read or write the cache compiles
-the model with stock ``nutpie.compile_pymc_model`` after a one-line notice. Files are written to a
-temporary name and renamed, so concurrent processes never read half an entry. With
-``FORECAST_COMPILE_CACHE=off`` every compile is stock.
+it, or that numba cannot load, is deleted and compiled again after a one-line notice. The wrappers
+of a hit are loaded with stand-ins for PyTensor's functions that numba cannot compile, so numba can
+only load the entry, never compile something else under its key. Any other failure to build, read
+or write the cache compiles the model with stock ``nutpie.compile_pymc_model`` after a one-line
+notice. Files are written to a temporary name and renamed, so concurrent processes never read half
+an entry. With ``FORECAST_COMPILE_CACHE=off`` every compile is stock.
 
 This module uses nutpie internals (``nutpie.compile_pymc._make_functions``, ``make_user_data``,
 ``_prepare_dims_and_coords``, ``_wrap_with_lock``, ``CompiledPyMCModel`` and the layout of its
 ``user_data`` record), so pyproject pins nutpie's minor version (``nutpie>=0.16.10,<0.17``);
-``tests/test_compile_cache.py`` fails loudly when they move.
+``tests/test_compile_cache.py`` fails loudly when they move. On a hit, the model's ``logp_func`` and
+``expand_func`` are PyTensor functions of the unrewritten graphs (Python implementations): correct,
+slow, and not used by the sampler.
 """
 
 from __future__ import annotations
@@ -36,6 +48,8 @@ import logging
 import os
 import sys
 from pathlib import Path
+
+from forecast.model.wrappers import EXPAND_SIG, LOGP_SIG, address_as_void_pointer, graph_key, word_offsets, wrapper_sources
 
 CACHE_ENV = "FORECAST_CACHE_DIR"
 """Environment variable that moves the cache (default: the user's cache folder, via platformdirs)."""
@@ -53,10 +67,6 @@ FORMAT = 1
 """Version of this module's wrapper design, part of the key."""
 
 log = logging.getLogger("forecast")
-
-LOGP_SIG = "int64(uint64, CPointer(float64), CPointer(float64), CPointer(float64), voidptr)"
-EXPAND_SIG = "int64(uint64, uint64, CPointer(float64), CPointer(float64), voidptr)"
-
 
 def cache_dir() -> Path:
     """The folder of the compile cache: ``$FORECAST_CACHE_DIR``, else the user's cache folder."""
@@ -141,135 +151,46 @@ def stock_compile(model, *, var_names=None):
 
 
 # -- building the model and the wrappers ------------------------------------------------------------
-@functools.cache
-def _address_as_void_pointer():
-    from numba.core import cgutils, types
-    from numba.extending import intrinsic
-
-    @intrinsic
-    def address_as_void_pointer(typingctx, src):
-        def codegen(cgctx, builder, sig, args):
-            return builder.inttoptr(args[0], cgutils.voidptr_t)
-
-        return types.voidptr(src), codegen
-
-    return address_as_void_pointer
-
-
 def _versions() -> dict[str, str]:
     from importlib.metadata import version
 
     return {name: version(name) for name in ("nutpie", "numba", "llvmlite", "pytensor", "pymc", "numpy")}
 
 
-def _word_offsets(record, keys: list[str]) -> dict[str, tuple[int, int, list[int]]]:
-    """Each shared key's (data word, size word, shape words) in nutpie's ``user_data`` record.
-
-    Raises if the record is not the flat layout of 8-byte unsigned words this module reads.
-    """
-    import numpy as np
-
-    shared_dt, base = record.dtype.fields["shared"][:2]
-    out = {}
-    for key in keys:
-        where = []
-        for part in ("data", "size", "shape"):
-            part_dt, part_off = shared_dt.fields[part][:2]
-            dt, off = part_dt.fields[key][:2]
-            if dt.base.kind != "u" or dt.base.itemsize != 8 or (base + part_off + off) % 8:
-                raise RuntimeError(f"nutpie's user_data layout changed ({part} of a shared input is {dt})")
-            first = (base + part_off + off) // 8
-            where.append(first if part != "shape" else list(range(first, first + int(np.prod(dt.shape)))))
-        out[key] = tuple(where)
-    if record.dtype.itemsize % 8:
-        raise RuntimeError("nutpie's user_data record is not a whole number of 8-byte words")
-    return out
+_SETTINGS = (
+    "floatX", "cast_policy", "mode", "linker", "optimizer", "optimizer_excluding", "optimizer_including",
+    "optimizer_requiring", "optdb__position_cutoff", "optdb__max_use_ratio", "tensor__cmp_sloppy",
+    "check_input", "numba__fastmath", "scan__allow_output_prealloc",
+)
+"""PyTensor settings that can change how a graph is rewritten or what numba makes of it (part of the key)."""
 
 
-def _array_reads(keys, offsets, shared_data) -> list[str]:
-    lines = []
-    for i, key in enumerate(keys):
-        data, size, shape = offsets[key]
-        arr = shared_data[key]
-        dims = "".join(f"int(words[{w}]), " for w in shape)
-        lines.append(
-            f"        a{i} = carray(address_as_void_pointer(words[{data}]), int(words[{size}]), "
-            f"np.{arr.dtype.name}).reshape(({dims}))"
-        )
-    return lines
+def _rewrites() -> list[str]:
+    """The names of every rewrite PyTensor has registered (packages may add some when imported)."""
+    from pytensor.compile.mode import optdb
+    from pytensor.graph.rewriting.db import RewriteDatabase
+
+    names, todo, seen = set(), [optdb], set()
+    while todo:
+        db = todo.pop()
+        if id(db) not in seen:
+            seen.add(id(db))
+            names.update(f"{type(db).__name__}:{name}" for name in db._names)
+            todo += [r for found in db.__db__.values() for r in found if isinstance(r, RewriteDatabase)]
+    return sorted(names)
 
 
-def wrapper_sources(n_dim: int, n_expanded: int, n_words: int, logp_keys, expand_keys, offsets, shared_data) -> tuple[str, str]:
-    """The source of the log-density and expand C callbacks, reading each shared array by pointer.
+def _graph_mode():
+    """A PyTensor mode that builds a function's graph and rewrites nothing: cheap, and enough to key it."""
+    from pytensor.compile.mode import Mode
+    from pytensor.graph.rewriting.db import RewriteDatabaseQuery
+    from pytensor.link.basic import PerformLinker
 
-    They do what nutpie's own wrappers do (same argument checks, return codes and finiteness
-    checks); only the way they reach the arrays differs.
-    """
-    logp_args = ", ".join(f"a{i}" for i in range(len(logp_keys)))
-    expand_args = ", ".join(f"a{i}" for i in range(len(expand_keys)))
-    head = f"        words = carray(user_data_, ({n_words},), np.uint64)"
-    logp = "\n".join(
-        [
-            "def forecast_logp(dim, x_, out_, logp_, user_data_):",
-            f"    if dim != {n_dim}:",
-            "        return -1",
-            "    try:",
-            f"        x = carray(x_, ({n_dim},))",
-            f"        out = carray(out_, ({n_dim},))",
-            "        logp = carray(logp_, ())",
-            head,
-            *_array_reads(logp_keys, offsets, shared_data),
-            f"        logp_val, grad = logp_inner(x{', ' if logp_args else ''}{logp_args})",
-            "        logp[()] = logp_val",
-            "        out[...] = grad",
-            "        if not np.all(np.isfinite(out)):",
-            "            return 3",
-            "        if not np.isfinite(logp_val):",
-            "            return 4",
-            "    except Exception:",
-            "        return 1",
-            "    return 0",
-            "",
-        ]
-    )
-    expand = "\n".join(
-        [
-            "def forecast_expand(dim, expanded, x_, out_, user_data_):",
-            f"    if dim != {n_dim}:",
-            "        return -1",
-            f"    if expanded != {n_expanded}:",
-            "        return -1",
-            "    try:",
-            f"        x = carray(x_, ({n_dim},))",
-            f"        out = carray(out_, ({n_expanded},))",
-            head,
-            *_array_reads(expand_keys, offsets, shared_data),
-            f"        (values,) = expand_inner(x{', ' if expand_args else ''}{expand_args})",
-            "        out[...] = values",
-            "    except Exception:",
-            "        return -2",
-            "    return 0",
-            "",
-        ]
-    )
-    return logp, expand
+    return Mode(linker=PerformLinker(), optimizer=RewriteDatabaseQuery(include=[]))
 
 
-def _inner_key(pt_function) -> str:
-    from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS
-
-    key = CACHED_SRC_FUNCTIONS.get(pt_function.vm.jit_fn.py_func)
-    if key is None:
-        raise RuntimeError("PyTensor cannot cache this model's compiled graph")
-    return key
-
-
-def prepare(model, *, var_names=None) -> dict:
-    """Everything :func:`compile_model` builds before the wrappers: PyTensor functions, data, sources, key.
-
-    Raises if nutpie's internals are not as this module expects, or PyTensor cannot cache the graph.
-    """
-    import numpy as np
+def _functions(model, var_names, mode):
+    """nutpie's PyTensor functions of ``model`` (log density with gradient, expand) in ``mode``."""
     from nutpie import compile_pymc as ncp
     from pymc.initial_point import make_initial_point_fn
 
@@ -277,10 +198,26 @@ def prepare(model, *, var_names=None) -> dict:
         model=model, overrides=None, default_strategy="support_point",
         jitter_rvs=set(model.free_RVs), return_transformed=True,
     )
-    n_dim, n_expanded, logp_pt, expand_pt, initial_point_fn, shape_info, reparam = ncp._make_functions(
-        model, mode="NUMBA", compute_grad=True, join_expanded=True,
+    return ncp._make_functions(
+        model, mode=mode, compute_grad=True, join_expanded=True,
         pymc_initial_point_fn=ncp._wrap_with_lock(point_fn), var_names=var_names,
     )
+
+
+def prepare(model, *, var_names=None) -> dict:
+    """Everything :func:`compile_model` needs besides the machine code: graphs, data, sources, key.
+
+    The log density and expand functions are built without rewriting or compiling their graphs
+    (:func:`_graph_mode`): the key is made of those graphs as the model states them, so a cache hit
+    never pays for PyTensor's rewrites and numba code generation.
+
+    Raises if nutpie's internals are not as this module expects, or a graph cannot be keyed.
+    """
+    import numpy as np
+    import pytensor
+    from nutpie import compile_pymc as ncp
+
+    n_dim, n_expanded, logp_pt, expand_pt, initial_point_fn, shape_info, reparam = _functions(model, var_names, _graph_mode())
     n_dim, n_expanded = int(n_dim), int(n_expanded)
     shared_data, shared_var_keys = {}, {}
     for var in [*logp_pt.get_shared(), *expand_pt.get_shared()]:
@@ -292,7 +229,7 @@ def prepare(model, *, var_names=None) -> dict:
     user_data = ncp.make_user_data(shared_var_keys, shared_data)
     logp_keys = [shared_var_keys[v] for v in logp_pt.get_shared()]
     expand_keys = [shared_var_keys[v] for v in expand_pt.get_shared()]
-    offsets = _word_offsets(user_data, list(shared_var_keys.values()))
+    offsets = word_offsets(user_data, list(shared_var_keys.values()))
     sources = wrapper_sources(n_dim, n_expanded, user_data.dtype.itemsize // 8, logp_keys, expand_keys, offsets, shared_data)
     key = hashlib.sha256(
         json.dumps(
@@ -300,12 +237,15 @@ def prepare(model, *, var_names=None) -> dict:
                 "format": FORMAT,
                 "sources": sources,
                 "module": MODULE,
-                "inner": [_inner_key(logp_pt), _inner_key(expand_pt)],
+                "graphs": [graph_key(logp_pt.maker.fgraph), graph_key(expand_pt.maker.fgraph)],
+                "check_bounds": bool(model.check_bounds),
                 "shared": [(shared_data[k].dtype.str, shared_data[k].ndim) for k in shared_var_keys.values()],
                 "logp_shared": logp_keys,
                 "expand_shared": expand_keys,
                 "dims": [n_dim, n_expanded],
                 "signatures": [LOGP_SIG, EXPAND_SIG],
+                "pytensor_settings": {name: str(getattr(pytensor.config, name)) for name in _SETTINGS},
+                "rewrites": _rewrites(),
                 "python": sys.version,
                 "versions": _versions(),
             },
@@ -316,7 +256,8 @@ def prepare(model, *, var_names=None) -> dict:
     return {
         "key": key,
         "sources": sources,
-        "inner": (logp_pt.vm.jit_fn, expand_pt.vm.jit_fn),
+        "model": model,
+        "var_names": var_names,
         "fields": {
             "_n_dim": n_dim,
             "dims": dims,
@@ -335,12 +276,30 @@ def prepare(model, *, var_names=None) -> dict:
     }
 
 
+def _compiled_functions(parts) -> dict:
+    """The log density and expand functions rewritten and compiled by PyTensor (numba), for a cache miss.
+
+    Raises unless they read the same shared inputs, in the same order, as the graphs the key was made of.
+    """
+    _, _, logp_pt, expand_pt, *_ = _functions(parts["model"], parts["var_names"], "NUMBA")
+    keys = parts["fields"]["shared_var_keys"]
+    for new, old in ((logp_pt, parts["fields"]["logp_func"]), (expand_pt, parts["fields"]["expand_func"])):
+        if [keys.get(v) for v in new.get_shared()] != [keys[v] for v in old.get_shared()]:
+            raise RuntimeError("the compiled functions read other shared inputs than their graphs")
+    return {"logp_func": logp_pt, "expand_func": expand_pt}
+
+
 def _compile_cached(model, var_names):
     from nutpie.compile_pymc import CompiledPyMCModel
 
     parts = prepare(model, var_names=var_names)
-    logp_c, expand_c = _load_or_build(parts["key"], parts["sources"], *parts["inner"])
-    return CompiledPyMCModel(compiled_logp_func=logp_c, compiled_expand_func=expand_c, **parts["fields"])
+    fields = parts["fields"]
+    loaded = _load(parts["key"], parts["sources"])
+    if loaded is None:
+        fields = {**fields, **_compiled_functions(parts)}
+        loaded = _build(parts["key"], parts["sources"], fields["logp_func"].vm.jit_fn, fields["expand_func"].vm.jit_fn)
+    logp_c, expand_c = loaded
+    return CompiledPyMCModel(compiled_logp_func=logp_c, compiled_expand_func=expand_c, **fields)
 
 
 # -- the files ---------------------------------------------------------------------------------------
@@ -403,27 +362,18 @@ def _verified(folder: Path, key: str) -> bool:
         return False
 
 
-def _load_or_build(key: str, sources: tuple[str, str], logp_inner, expand_inner):
-    """The two C callbacks: numba loads them from the cache entry ``key``, or compiles and saves them."""
+def _cfuncs(key: str, sources: tuple[str, str], logp_inner, expand_inner) -> tuple:
+    """numba's C callbacks of the two wrapper sources: loaded from the cache entry ``key``, else compiled (and saved)."""
     import numba
     import numpy as np
     from pytensor.link.numba.cache import compile_numba_function_src
 
-    folder = cache_dir()
-    folder.mkdir(parents=True, exist_ok=True)
     _register_locator()
-    manifest, files = _entry(folder, key)
-    hit = _verified(folder, key)
-    if not hit:
-        if files:
-            log.warning("forecast: a compile cache entry did not match its manifest; compiling it again")
-        for p in [manifest, *files]:
-            p.unlink(missing_ok=True)
     env = {
         "__name__": MODULE,
         "np": np,
         "carray": numba.carray,
-        "address_as_void_pointer": _address_as_void_pointer(),
+        "address_as_void_pointer": address_as_void_pointer(),
         "logp_inner": logp_inner,
         "expand_inner": expand_inner,
     }
@@ -435,10 +385,52 @@ def _load_or_build(key: str, sources: tuple[str, str], logp_inner, expand_inner)
             out.append(numba.cfunc(sig, cache=True)(fn))
         finally:
             del _KEYS[fn]
-    if not hit or any(f.cache_hits == 0 for f in out):
-        _, files = _entry(folder, key)
-        if not any(p.suffix == ".nbc" for p in files):
-            log.warning("forecast: numba did not cache the compiled sampler; the next process compiles it again")
-            return tuple(out)
-        _atomic_write(manifest, json.dumps({p.name: _hash(p) for p in files}, sort_keys=True))
     return tuple(out)
+
+
+class _NotCompiled:
+    """Stands in for PyTensor's compiled functions when the wrappers are loaded: numba cannot compile a call to it."""
+
+
+def _load(key: str, sources: tuple[str, str]):
+    """The two C callbacks from a verified cache entry, or None (no entry, a damaged one, or numba could not load it).
+
+    The wrappers are loaded without PyTensor's compiled functions: their machine code is in the
+    entry. In their place stands an object numba cannot compile a call to, so if numba does not
+    load the entry it fails rather than compile something else.
+    """
+    import warnings
+
+    folder = cache_dir()
+    manifest, files = _entry(folder, key)
+    if not files and not manifest.exists():
+        return None
+    if _verified(folder, key):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                loaded = _cfuncs(key, sources, _NotCompiled(), _NotCompiled())
+            if all(f.cache_hits == 1 for f in loaded):
+                return loaded
+        except Exception:  # noqa: BLE001 - numba could not load the entry: it is compiled again below
+            pass
+        log.warning("forecast: a compile cache entry could not be loaded; compiling it again")
+    else:
+        log.warning("forecast: a compile cache entry did not match its manifest; compiling it again")
+    for p in [manifest, *files]:
+        p.unlink(missing_ok=True)
+    return None
+
+
+def _build(key: str, sources: tuple[str, str], logp_inner, expand_inner):
+    """Compile the two C callbacks around PyTensor's compiled functions, and save them as the cache entry ``key``."""
+    folder = cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest, _ = _entry(folder, key)
+    out = _cfuncs(key, sources, logp_inner, expand_inner)
+    _, files = _entry(folder, key)
+    if not any(p.suffix == ".nbc" for p in files):
+        log.warning("forecast: numba did not cache the compiled sampler; the next process compiles it again")
+        return out
+    _atomic_write(manifest, json.dumps({p.name: _hash(p) for p in files}, sort_keys=True))
+    return out

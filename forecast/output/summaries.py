@@ -82,17 +82,16 @@ def _hdi(prob: float) -> str:
 
 
 def write_chart(folder: Path, name: str, fig, data=None) -> None:
-    """Save ``fig`` as ``name.png/.svg/.pdf`` in ``folder``, close it, and write its data twin as ``name.csv``.
+    """Save ``fig`` as ``name.png/.svg/.pdf`` in ``folder`` and close it, and write its data twin as ``name.csv``.
 
-    The CSV keeps the DataFrame's index when it is meaningful (named, e.g. ``indicator``).
+    The figure is saved with :func:`forecast.output.chart_saver.save_figure_soon`: inside
+    :func:`~forecast.output.chart_saver.background_saving` (a CLI run) possibly by a second process, while
+    this one goes on. The CSV keeps the DataFrame's index when it is meaningful (named, e.g. ``indicator``).
     """
-    import matplotlib.pyplot as plt
-
-    from forecast.output.style import save_figure
+    from forecast.output.chart_saver import save_figure_soon
 
     folder = Path(folder)
-    save_figure(fig, folder / name)
-    plt.close(fig)
+    save_figure_soon(fig, folder / name)
     if data is not None:
         data.to_csv(folder / f"{name}.csv", index=data.index.name is not None)
 
