@@ -97,6 +97,16 @@ def scaffold_case(folder: str | Path, *, case_id: str | None = None, sources: st
         else:
             sources = os.path.relpath(catalogue, folder.resolve())
     files[CASE_FILE] = case_toml(case_id, Path(sources).as_posix())
+    write_new_folder(folder, files)
+    return [folder / name for name in sorted(files)]
+
+
+def write_new_folder(folder: Path, files: dict[str, str]) -> None:
+    """Write ``files`` (name -> text) as the new folder ``folder``, all or nothing.
+
+    The files are written into a temporary sibling folder that is renamed into place, so a reader
+    never sees half a case; ``folder`` may exist only as an empty folder.
+    """
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial", dir=folder.parent))
     try:
@@ -108,7 +118,6 @@ def scaffold_case(folder: str | Path, *, case_id: str | None = None, sources: st
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return [folder / name for name in sorted(files)]
 
 
 def placeholder_problems(folder: str | Path) -> list[Problem]:

@@ -25,13 +25,11 @@ import csv
 import datetime as dt
 import io
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from forecast.case.scaffold import write_new_folder
 from forecast.case.schema import ModelSettings
 from forecast.maths import base_rate_prior, expit, grade_factor, weight_prior
 
@@ -170,17 +168,7 @@ def write_case(folder: str | Path, drawn: dict) -> Path:
     for s in drawn["sources"]:
         body = " ".join(drawn["sentences"][s["id"]]) or "Nothing was reported."
         files[s["file"]] = f"{s['title']}\nSynthetic Wire, {s['published']}\n\n{body}\n"
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial", dir=folder.parent))
-    try:
-        for name, text in files.items():
-            (tmp / name).write_text(text, encoding="utf-8")
-        if folder.exists():
-            folder.rmdir()
-        os.rename(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    write_new_folder(folder, files)
     return folder
 
 
