@@ -12,8 +12,8 @@ For indicators k = 1..K with sign s_k (+1 raises, -1 lowers):
     p          = logistic(log_odds)                P(event by the horizon)
 
 where ``c_k`` is the reference class's mean centred level ``2 x - 1`` of indicator k (the coded
-levels of the reference cases, an uncoded one counted at its prior mean; 0 without reference cases),
-so that ``base_class`` means what the analyst elicited and the forecast formula keeps its neutral
+levels of the reference cases, an uncoded one counted at the mean of the case-wide
+``[model] level_prior``; 0 without reference cases), so that ``base_class`` means what the analyst elicited and the forecast formula keeps its neutral
 intercept ``base``. With ``[base_rate] elicited_from = "reference_cases"`` the prior sd is widened
 to at least :data:`VAGUE_BASE_SD`: the reference cases then carry that information once.
 
@@ -25,7 +25,8 @@ the reading's date integrated out; the model observes the whitened readings
 Reference cases i = 1..R with outcome o_i and coded levels x_ik (some uncoded):
 
     o_i ~ Bernoulli(logistic(eta_i / sqrt(1 + pi v_i / 8)))               (``reference_outcome``)
-    eta_i = base + sum_k s_k weight_k (2 x_ik - 1), an uncoded x_ik set to its prior mean, and
+    eta_i = base + sum_k s_k weight_k (2 x_ik - 1), an uncoded x_ik set to the mean of the
+    case-wide ``[model] level_prior`` (not an indicator's own level judgment), and
     v_i = sum over uncoded k of weight_k^2 Var(2 x - 1): the probit approximation to integrating the
     uncoded levels over their Beta prior, with no extra parameters.
 
