@@ -339,13 +339,10 @@ _COMPILED: dict[str, Any] = {}
 
 
 def structure_key(case) -> str:
-    """What decides whether one compiled model can sample a case: its indicators, its ``[model]``
-    settings and which inputs are empty (the same rule every ``with_data`` reuse in the package relies on)."""
-    from forecast.model.model import model_inputs
-
-    empty = sorted(k for k, v in model_inputs(case).items() if getattr(v, "size", 1) == 0)
-    return json.dumps({"indicators": case.indicator_ids, "model": case.spec.model.model_dump(mode="json"), "empty": empty},
-                      sort_keys=True)
+    """What decides whether one compiled model can sample a case: its indicators. Everything else
+    (settings, readings, reference cases, judgments, their counts) is ``pm.Data`` swapped in with
+    ``with_data`` (:mod:`forecast.model.model`)."""
+    return json.dumps(case.indicator_ids)
 
 
 def remember_compiled(case, compiled) -> None:
